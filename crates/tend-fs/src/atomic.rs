@@ -1,0 +1,134 @@
+//! Atomic, durable, private file writes.
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::Path;
+
+use atomic_write_file::AtomicWriteFile;
+
+use crate::FsError;
+
+/// Writes `bytes` to `path` atomically: readers see the old content or the new, never a mix,
+/// even if the machine crashes mid-write. The file gets mode 0600 on Unix.
+///
+/// Temp files a crashed earlier writer left beside `path` are removed first. Concurrent writers
+/// of the *same* path are not supported (tend writes each state file from one place).
+///
+/// # Errors
+/// [`FsError::Io`] naming `path` when the directory is missing or not writable, or a write,
+/// fsync or rename fails.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    remove_leftovers(path);
+    let mut options = AtomicWriteFile::options();
+    #[cfg(unix)]
+    {
+        use atomic_write_file::unix::OpenOptionsExt as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600).preserve_mode(false);
+    }
+    let mut file =
+        options.open(path).map_err(|e| FsError::io("creating a temp file for", path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // The umask may have narrowed the mode further; make it exactly 0600.
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| FsError::io("setting permissions of", path, e))?;
+    }
+    file.write_all(bytes).map_err(|e| FsError::io("writing", path, e))?;
+    file.commit().map_err(|e| FsError::io("committing", path, e))
+}
+
+/// Writes UTF-8 `text` to `path` atomically; see [`write_bytes`].
+///
+/// # Errors
+/// As [`write_bytes`].
+pub fn write_text(path: &Path, text: &str) -> Result<(), FsError> {
+    write_bytes(path, text.as_bytes())
+}
+
+/// Writes `value` as pretty JSON with a trailing newline to `path` atomically; see
+/// [`write_bytes`].
+///
+/// # Errors
+/// [`FsError::Serialize`] if `value` cannot be represented as JSON, else as [`write_bytes`].
+pub fn write_json<T: serde::Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), FsError> {
+    let mut bytes = serde_json::to_vec_pretty(value)
+        .map_err(|source| FsError::Serialize { path: path.to_path_buf(), source })?;
+    bytes.push(b'\n');
+    write_bytes(path, &bytes)
+}
+
+/// Removes `.<name>.XXXXXX` temp files that a writer killed mid-write left beside `path`.
+/// Best effort: a failure here never fails the write itself.
+fn remove_leftovers(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else { return };
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        if is_temp_name_of(&entry.file_name(), name) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether `candidate` is the name `atomic-write-file` gives a temp file for `name`:
+/// `.<name>.` followed by a random suffix of six alphanumeric characters.
+fn is_temp_name_of(candidate: &OsStr, name: &OsStr) -> bool {
+    let (Some(candidate), Some(name)) = (candidate.to_str(), name.to_str()) else { return false };
+    candidate
+        .strip_prefix('.')
+        .and_then(|rest| rest.strip_prefix(name))
+        .and_then(|rest| rest.strip_prefix('.'))
+        .is_some_and(|suffix| {
+            suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_names_are_recognised() {
+        let name = OsStr::new("state.json");
+        assert!(is_temp_name_of(OsStr::new(".state.json.a1B2c3"), name));
+        assert!(!is_temp_name_of(OsStr::new("state.json"), name));
+        assert!(!is_temp_name_of(OsStr::new(".state.json.toolong1"), name));
+        assert!(!is_temp_name_of(OsStr::new(".other.json.a1B2c3"), name));
+    }
+
+    #[test]
+    fn write_replaces_content_and_cleans_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.json");
+        std::fs::write(dir.path().join(".f.json.abc123"), b"torn").unwrap();
+        write_text(&path, "one").unwrap();
+        write_text(&path, "two").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
+        let names: Vec<_> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![OsStr::new("f.json").to_owned()]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        write_bytes(&path, b"x").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn json_has_trailing_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.json");
+        write_json(&path, &serde_json::json!({"a": 1})).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.ends_with("}\n"), "{text:?}");
+    }
+}

@@ -1,0 +1,34 @@
+use std::path::{Path, PathBuf};
+
+/// An error from a file operation of this crate. Each variant names the file it concerns.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FsError {
+    /// An I/O operation on `path` failed.
+    #[error("{action} {}", path.display())]
+    Io {
+        /// What was being done, as a lowercase verb phrase ("writing", "renaming").
+        action: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A value could not be serialised to JSON.
+    #[error("serialising JSON for {}", path.display())]
+    Serialize {
+        /// The file that was to be written.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl FsError {
+    /// Builds an [`FsError::Io`].
+    pub fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
+        FsError::Io { action, path: path.to_path_buf(), source }
+    }
+}

@@ -1,0 +1,98 @@
+//! Loading JSON state files that may be missing or damaged.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::FsError;
+
+/// The result of [`load_json_or_default`].
+#[derive(Debug)]
+pub struct Loaded<T> {
+    /// The value read, or the default.
+    pub value: T,
+    /// Where a damaged file was moved to, if it was damaged.
+    pub quarantined: Option<PathBuf>,
+}
+
+/// Reads a JSON state file. A missing file gives `T::default()`. An unreadable, invalid or
+/// wrong-typed file is moved aside as `<name>.corrupt-<unix-millis>` (never deleted), a warning
+/// is logged, and `T::default()` is returned with the new location in
+/// [`Loaded::quarantined`].
+///
+/// # Errors
+/// Only when a damaged file cannot be moved aside ([`FsError::Io`]): loading defaults then would
+/// overwrite it at the next save and lose it.
+pub fn load_json_or_default<T>(path: &Path) -> Result<Loaded<T>, FsError>
+where
+    T: serde::de::DeserializeOwned + Default,
+{
+    let problem = match std::fs::read(path) {
+        Ok(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(value) => return Ok(Loaded { value, quarantined: None }),
+            Err(e) => e.to_string(),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Loaded { value: T::default(), quarantined: None });
+        }
+        Err(e) => e.to_string(),
+    };
+    let moved = quarantine(path)?;
+    tracing::warn!(
+        file = %path.display(),
+        moved_to = %moved.display(),
+        "state file is damaged ({problem}); it was moved aside and defaults are used"
+    );
+    Ok(Loaded { value: T::default(), quarantined: Some(moved) })
+}
+
+/// Moves a damaged file aside to `<name>.corrupt-<unix-millis>` and returns the new path.
+///
+/// # Errors
+/// [`FsError::Io`] if the rename fails.
+pub fn quarantine(path: &Path) -> Result<PathBuf, FsError> {
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(format!(".corrupt-{millis}"));
+    let target = path.with_file_name(name);
+    std::fs::rename(path, &target).map_err(|e| FsError::io("moving aside", path, e))?;
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, PartialEq, serde::Deserialize)]
+    struct State {
+        count: u32,
+    }
+
+    #[test]
+    fn missing_gives_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let loaded: Loaded<State> = load_json_or_default(&dir.path().join("none.json")).unwrap();
+        assert_eq!(loaded.value, State::default());
+        assert!(loaded.quarantined.is_none());
+    }
+
+    #[test]
+    fn wrong_type_is_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, br#"{"count": "seven"}"#).unwrap();
+        let loaded: Loaded<State> = load_json_or_default(&path).unwrap();
+        assert_eq!(loaded.value, State::default());
+        let moved = loaded.quarantined.unwrap();
+        assert_eq!(std::fs::read(&moved).unwrap(), br#"{"count": "seven"}"#);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn valid_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, br#"{"count": 7}"#).unwrap();
+        let loaded: Loaded<State> = load_json_or_default(&path).unwrap();
+        assert_eq!(loaded.value, State { count: 7 });
+    }
+}
