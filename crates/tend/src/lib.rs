@@ -1,1 +1,3 @@
 //! tend
+pub mod config;
+pub mod logfile;

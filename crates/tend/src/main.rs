@@ -1,1 +1,2 @@
+//! The `tend` command.
 fn main() {}

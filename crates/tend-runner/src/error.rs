@@ -1,0 +1,66 @@
+//! Errors of the runner.
+
+use std::path::PathBuf;
+
+/// An error from starting, stopping or tracking a process.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunnerError {
+    /// The program's binary is not on the PATH the program would get.
+    #[error("command `{name}` not found; searched PATH={path}")]
+    BinaryNotFound {
+        /// The program as configured.
+        name: String,
+        /// The PATH that was searched.
+        path: String,
+    },
+    /// Spawning the process failed.
+    #[error("starting `{program}`")]
+    Spawn {
+        /// The program as configured.
+        program: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The working directory does not exist or is not a directory.
+    #[error("working directory {} does not exist", dir.display())]
+    NoSuchDir {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// [`crate::Proc::start`] was called twice.
+    #[error("process already started")]
+    AlreadyStarted,
+    /// [`crate::Proc::stop`] was called before [`crate::Proc::start`], or a pipe was requested
+    /// after start.
+    #[error("process was stopped before it could start")]
+    StoppedBeforeStart,
+    /// [`crate::Proc::wait`] was called on a process that was never started.
+    #[error("process was never started")]
+    NotStarted,
+    /// The process failed to start; the reason is kept as text because every waiter gets it.
+    #[error("process failed to start: {0}")]
+    StartFailed(String),
+    /// A pipe was requested twice, or after start.
+    #[error("{0} already taken, or requested after start")]
+    PipeTaken(&'static str),
+    /// Writing or removing a run record failed.
+    #[error("run record")]
+    Record(#[from] tend_fs::FsError),
+    /// An I/O error while inspecting or signalling processes.
+    #[error("{action}")]
+    Io {
+        /// What was being done.
+        action: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl RunnerError {
+    pub(crate) fn io(action: impl Into<String>, source: std::io::Error) -> Self {
+        RunnerError::Io { action: action.into(), source }
+    }
+}

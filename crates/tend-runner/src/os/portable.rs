@@ -1,0 +1,86 @@
+//! Process inspection on Unix systems other than Linux, through `sysinfo`.
+//!
+//! Coarser than the Linux module: start times are in seconds and there is no pidfd, so
+//! [`exited`] polls.
+
+use std::io;
+use std::time::Duration;
+
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
+
+use crate::stats::{ProcInfo, ProcessState};
+
+/// An identifier of the current boot: the boot time in seconds.
+pub fn boot_id() -> io::Result<String> {
+    Ok(System::boot_time().to_string())
+}
+
+fn system_with(pids: Option<&[Pid]>, environ: bool) -> System {
+    let mut sys = System::new();
+    let kind = ProcessRefreshKind::nothing().with_cpu().with_memory();
+    let kind = if environ { kind.with_environ(UpdateKind::Always) } else { kind };
+    let which = match pids {
+        Some(p) => ProcessesToUpdate::Some(p),
+        None => ProcessesToUpdate::All,
+    };
+    sys.refresh_processes_specifics(which, true, kind);
+    sys
+}
+
+/// What the system says about `pid`, or `None` if there is no such process.
+pub fn process_info(pid: u32) -> Option<ProcInfo> {
+    let spid = Pid::from_u32(pid);
+    let sys = system_with(Some(&[spid]), false);
+    let p = sys.process(spid)?;
+    Some(ProcInfo {
+        pid,
+        ppid: p.parent().map(|p| p.as_u32()).unwrap_or(0),
+        // SAFETY: getpgid has no preconditions.
+        pgid: u32::try_from(unsafe { libc::getpgid(pid as libc::pid_t) }).unwrap_or(0),
+        start_time: p.start_time(),
+        state: ProcessState::from_code(match p.status() {
+            sysinfo::ProcessStatus::Run => 'R',
+            sysinfo::ProcessStatus::Sleep => 'S',
+            sysinfo::ProcessStatus::Stop => 'T',
+            sysinfo::ProcessStatus::Zombie => 'Z',
+            sysinfo::ProcessStatus::Idle => 'I',
+            _ => '?',
+        }),
+        cpu_time: Duration::from_millis(p.accumulated_cpu_time()),
+        rss_bytes: p.memory(),
+    })
+}
+
+/// Every pid on the system.
+pub fn all_pids() -> Vec<u32> {
+    system_with(None, false).processes().keys().map(|p| p.as_u32()).collect()
+}
+
+/// Whether `pid`'s environment holds `TEND_RUN_ID=<token>`.
+pub fn has_token(pid: u32, token: &str) -> bool {
+    let spid = Pid::from_u32(pid);
+    let sys = system_with(Some(&[spid]), true);
+    let wanted = format!("{}={token}", crate::RUN_ID_VAR);
+    sys.process(spid).is_some_and(|p| p.environ().iter().any(|e| e.to_str() == Some(&wanted)))
+}
+
+/// The pids of this process's children.
+pub fn own_children() -> Vec<u32> {
+    let me = std::process::id();
+    let sys = system_with(None, false);
+    sys.processes()
+        .iter()
+        .filter(|(_, p)| p.parent().map(|pp| pp.as_u32()) == Some(me))
+        .map(|(pid, _)| pid.as_u32())
+        .collect()
+}
+
+/// Subreapers exist only on Linux (and FreeBSD's procctl, not used here).
+pub fn set_subreaper() -> io::Result<()> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, "child subreaper is Linux-only"))
+}
+
+/// Resolves when `pid` has ended, polling.
+pub async fn exited(pid: u32) {
+    crate::tree::poll_exited(pid).await;
+}

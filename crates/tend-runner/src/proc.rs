@@ -1,0 +1,529 @@
+//! One process: configure, start, wait, stop.
+
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::child_record::ChildRecord;
+use crate::envvars::find_binary;
+use crate::output::{self, OutputSink, StdioSink, Stream};
+use crate::records::{Owner, RECORD_VERSION, RunRecord, RunRegistry, current_boot_id};
+use crate::tree::Tree;
+use crate::{EnvVars, ProcessEnd, RUN_ID_VAR, RunnerError, Signal, os, tree, unix};
+
+/// How a process is stopped: `signal` to its whole tree, up to `grace` for it to exit, then
+/// SIGKILL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopPolicy {
+    /// The polite signal.
+    pub signal: Signal,
+    /// How long to wait after it before SIGKILL.
+    pub grace: Duration,
+}
+
+impl Default for StopPolicy {
+    fn default() -> Self {
+        StopPolicy { signal: Signal::Terminate, grace: Duration::from_secs(10) }
+    }
+}
+
+/// Where to record a process group so that a later tend can reap it, and under which names.
+#[derive(Debug, Clone)]
+pub struct RecordSpec {
+    /// The registry directory.
+    pub registry: RunRegistry,
+    /// The app name written into the record.
+    pub app: String,
+    /// The program name written into the record.
+    pub program: String,
+}
+
+/// The lifecycle of a [`Proc`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcState {
+    /// Configured, not started.
+    NotStarted,
+    /// Running with this pid.
+    Running {
+        /// The leader's pid (also its process group id).
+        pid: u32,
+    },
+    /// Ended.
+    Exited(ProcessEnd),
+    /// Never ran: start failed, or stop came first.
+    Failed(String),
+}
+
+/// What [`Proc::stop`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopReport {
+    /// How the process ended, if it ran.
+    pub end: Option<ProcessEnd>,
+    /// How many processes of its tree needed SIGKILL.
+    pub killed: usize,
+    /// Processes of its tree still alive after SIGKILL (tend reports, never pretends).
+    pub survivors: Vec<u32>,
+}
+
+struct Shared {
+    state: watch::Sender<ProcState>,
+    stop_requested: AtomicBool,
+    tree: std::sync::Mutex<Option<Tree>>,
+    record: Option<RecordSpec>,
+    policy: StopPolicy,
+}
+
+/// A cloneable handle on a started [`Proc`]: wait for it, stop it, look at it.
+#[derive(Clone)]
+pub struct ProcHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ProcHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcHandle").field("state", &*self.shared.state.borrow()).finish()
+    }
+}
+
+/// One process to run: a program and its arguments, where and with what it runs.
+///
+/// Configure it, then [`start`](Proc::start) it once. It runs in a process group of its own
+/// (its pid is the group id); [`stop`](Proc::stop) ends the whole tree, including descendants
+/// that left the group. Every waiter gets the same result; [`wait`](Proc::wait) on a process
+/// that never started returns at once with an error.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), tend_runner::RunnerError> {
+/// use tend_runner::{Environment as _, NativeEnvironment};
+/// let env = NativeEnvironment::new(std::env::current_dir().unwrap());
+/// let mut proc = env.new_proc("echo", &["hello".to_string()])?;
+/// let end = proc.run().await?;
+/// assert!(end.success());
+/// # Ok(()) }
+/// ```
+pub struct Proc {
+    program: String,
+    args: Vec<String>,
+    dir: PathBuf,
+    env_level: EnvVars,
+    vars: EnvVars,
+    output: Arc<dyn OutputSink>,
+    stdin: Option<OwnedFd>,
+    stdout: Option<OwnedFd>,
+    record: Option<RecordSpec>,
+    policy: StopPolicy,
+    handle: Option<ProcHandle>,
+}
+
+impl std::fmt::Debug for Proc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proc").field("program", &self.program).field("dir", &self.dir).finish()
+    }
+}
+
+impl Proc {
+    /// A process for `program` with `args`, in `dir`, with `env_level` variables on top of
+    /// tend's own environment. Environments call this; users call
+    /// [`crate::Environment::new_proc`].
+    pub fn new(program: &str, args: &[String], dir: PathBuf, env_level: EnvVars) -> Self {
+        Proc {
+            program: program.to_string(),
+            args: args.to_vec(),
+            dir,
+            env_level,
+            vars: EnvVars::default(),
+            output: Arc::new(StdioSink),
+            stdin: None,
+            stdout: None,
+            record: None,
+            policy: StopPolicy::default(),
+            handle: None,
+        }
+    }
+
+    /// Runs it in `dir` instead of the environment's directory.
+    pub fn dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.dir = dir.into();
+        self
+    }
+
+    /// The working directory.
+    pub fn working_dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// Sets an environment variable for this process.
+    pub fn env(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.vars.set(key, value);
+        self
+    }
+
+    /// Sets several environment variables for this process.
+    pub fn envs(&mut self, vars: &EnvVars) -> &mut Self {
+        self.vars.extend(vars);
+        self
+    }
+
+    /// Extends a PATH-like variable: the value the process would otherwise get (from this
+    /// process's variables, the environment's, or tend's own environment) + `sep` + `value`.
+    pub fn env_append(&mut self, key: &str, value: &str, sep: &str) -> &mut Self {
+        let fallback =
+            self.env_level.get(key).map(str::to_string).or_else(|| std::env::var(key).ok());
+        self.vars.append(key, value, sep, fallback.as_deref());
+        self
+    }
+
+    /// Sends output lines to `sink` instead of tend's own stdout/stderr.
+    pub fn output(&mut self, sink: Arc<dyn OutputSink>) -> &mut Self {
+        self.output = sink;
+        self
+    }
+
+    /// Stops with this policy.
+    pub fn stop_policy(&mut self, policy: StopPolicy) -> &mut Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Records the process group in `spec.registry` before the program runs.
+    pub fn record(&mut self, spec: RecordSpec) -> &mut Self {
+        self.record = Some(spec);
+        self
+    }
+
+    /// A pipe to the process's stdin (otherwise it reads from the null device). Close it to
+    /// deliver end-of-file. Must be taken before start, once.
+    ///
+    /// # Errors
+    /// [`RunnerError::PipeTaken`] after start or on a second call.
+    pub fn stdin_pipe(&mut self) -> Result<tokio::net::unix::pipe::Sender, RunnerError> {
+        if self.handle.is_some() || self.stdin.is_some() {
+            return Err(RunnerError::PipeTaken("stdin"));
+        }
+        let (read, write) = unix::pipe().map_err(|e| RunnerError::io("creating a pipe", e))?;
+        self.stdin = Some(read);
+        tokio::net::unix::pipe::Sender::from_owned_fd(write)
+            .map_err(|e| RunnerError::io("creating a pipe", e))
+    }
+
+    /// A pipe from the process's stdout, which then bypasses the output sink (stderr still goes
+    /// to it). Read it to the end: the process blocks when it is full. Must be taken before
+    /// start, once.
+    ///
+    /// # Errors
+    /// [`RunnerError::PipeTaken`] after start or on a second call.
+    pub fn stdout_pipe(&mut self) -> Result<tokio::net::unix::pipe::Receiver, RunnerError> {
+        if self.handle.is_some() || self.stdout.is_some() {
+            return Err(RunnerError::PipeTaken("stdout"));
+        }
+        let (read, write) = unix::pipe().map_err(|e| RunnerError::io("creating a pipe", e))?;
+        self.stdout = Some(write);
+        tokio::net::unix::pipe::Receiver::from_owned_fd(read)
+            .map_err(|e| RunnerError::io("creating a pipe", e))
+    }
+
+    /// A handle for waiting on and stopping the process from elsewhere. Before start it stays
+    /// valid and reports [`ProcState::NotStarted`].
+    pub fn handle(&mut self) -> ProcHandle {
+        self.handle_inner().clone()
+    }
+
+    fn handle_inner(&mut self) -> &ProcHandle {
+        let (record, policy) = (self.record.clone(), self.policy);
+        self.handle.get_or_insert_with(|| ProcHandle {
+            shared: Arc::new(Shared {
+                state: watch::Sender::new(ProcState::NotStarted),
+                stop_requested: AtomicBool::new(false),
+                tree: std::sync::Mutex::new(None),
+                record,
+                policy,
+            }),
+        })
+    }
+
+    /// Starts the process and returns once it runs (its run record, if any, is on disk first).
+    ///
+    /// # Errors
+    /// [`RunnerError::BinaryNotFound`] naming the PATH searched, [`RunnerError::NoSuchDir`],
+    /// [`RunnerError::Spawn`], [`RunnerError::Record`] when the record cannot be written (the
+    /// program then never runs), [`RunnerError::AlreadyStarted`] or
+    /// [`RunnerError::StoppedBeforeStart`].
+    pub async fn start(&mut self) -> Result<(), RunnerError> {
+        let handle = self.handle_inner().clone();
+        if handle.shared.stop_requested.load(Ordering::SeqCst) {
+            return Err(RunnerError::StoppedBeforeStart);
+        }
+        if *handle.shared.state.borrow() != ProcState::NotStarted {
+            return Err(RunnerError::AlreadyStarted);
+        }
+        match self.spawn(&handle).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                handle.shared.state.send_replace(ProcState::Failed(e.to_string()));
+                Err(e)
+            }
+        }
+    }
+
+    async fn spawn(&mut self, handle: &ProcHandle) -> Result<(), RunnerError> {
+        let path_var = self
+            .vars
+            .get("PATH")
+            .or(self.env_level.get("PATH"))
+            .map(std::ffi::OsString::from)
+            .or_else(|| std::env::var_os("PATH"));
+        let binary = find_binary(&self.program, path_var.as_ref()).ok_or_else(|| {
+            RunnerError::BinaryNotFound {
+                name: self.program.clone(),
+                path: path_var.map(|p| p.to_string_lossy().into_owned()).unwrap_or_default(),
+            }
+        })?;
+        if !self.dir.is_dir() {
+            return Err(RunnerError::NoSuchDir { dir: self.dir.clone() });
+        }
+        let token = new_token();
+        let mut cmd = tokio::process::Command::new(&binary);
+        cmd.args(&self.args).current_dir(&self.dir).process_group(0).kill_on_drop(false);
+        for (k, v) in self.env_level.iter().chain(self.vars.iter()) {
+            cmd.env(k, v);
+        }
+        cmd.env(RUN_ID_VAR, &token);
+        cmd.stdin(self.stdin.take().map_or_else(Stdio::null, Stdio::from));
+        let stdout_to_sink = self.stdout.is_none();
+        cmd.stdout(self.stdout.take().map_or_else(Stdio::piped, Stdio::from));
+        cmd.stderr(Stdio::piped());
+
+        // The run record is written by the forked child itself, before exec (see
+        // `child_record`): the program never runs unless its record is on disk.
+        if let Some(spec) = &handle.shared.record {
+            crate::records::create_private_dir(spec.registry.dir())?;
+            let record = RunRecord {
+                version: RECORD_VERSION,
+                app: spec.app.clone(),
+                program: spec.program.clone(),
+                pgid: 0,
+                pid: 0,
+                start_time: 0,
+                boot_id: current_boot_id().unwrap_or_default(),
+                argv: std::iter::once(self.program.clone()).chain(self.args.clone()).collect(),
+                cwd: self.dir.clone(),
+                run_id: token.clone(),
+                owner: Owner::current(),
+                started_at: RunRecord::now_secs(),
+            };
+            let writer = ChildRecord::new(spec.registry.dir(), &record)?;
+            // SAFETY: the closure runs in the forked child before exec and makes only
+            // async-signal-safe calls without allocating (see `ChildRecord::write_in_child`).
+            unsafe {
+                cmd.pre_exec(move || {
+                    if !writer.write_in_child() {
+                        let msg =
+                            b"tend: cannot write the run record; the program was not started\n";
+                        libc::write(2, msg.as_ptr().cast(), msg.len());
+                        libc::_exit(125);
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let mut child = cmd
+            .spawn()
+            .map_err(|source| RunnerError::Spawn { program: self.program.clone(), source })?;
+        let Some(pid) = child.id() else {
+            return Err(RunnerError::StartFailed("the process vanished at spawn".into()));
+        };
+        tree::own(pid);
+        let start_time = os::process_info(pid).map(|i| i.start_time).unwrap_or(0);
+        let tree = Tree { leader: pid, leader_start: start_time, token };
+        if let Some(spec) = &handle.shared.record
+            && !spec.registry.dir().join(format!("{pid}.json")).exists()
+        {
+            // The child could not write its record and exited 125 without running the program.
+            let _ = child.wait().await;
+            tree::disown(pid);
+            return Err(RunnerError::StartFailed("the run record could not be written".into()));
+        }
+        if let Ok(mut slot) = handle.shared.tree.lock() {
+            *slot = Some(tree.clone());
+        }
+        handle.shared.state.send_replace(ProcState::Running { pid });
+
+        let mut forwarders = Vec::new();
+        if stdout_to_sink && let Some(out) = child.stdout.take() {
+            forwarders.push(tokio::spawn(output::forward(
+                out,
+                Stream::Stdout,
+                self.output.clone(),
+            )));
+        }
+        if let Some(err) = child.stderr.take() {
+            forwarders.push(tokio::spawn(output::forward(
+                err,
+                Stream::Stderr,
+                self.output.clone(),
+            )));
+        }
+        let shared = handle.shared.clone();
+        tokio::spawn(async move {
+            let end = match child.wait().await {
+                Ok(status) => ProcessEnd::from(status),
+                Err(_) => ProcessEnd::Exited(-1),
+            };
+            tree::disown(pid);
+            let mut clean = true;
+            if !shared.stop_requested.load(Ordering::SeqCst) && tree.may_have_leftovers() {
+                // The leader is gone: like systemd's control-group mode, nothing of its run
+                // outlives it.
+                let outcome =
+                    tree.terminate(shared.policy.signal, shared.policy.grace, false).await;
+                if !outcome.survivors.is_empty() {
+                    tracing::error!(pid, survivors = ?outcome.survivors, "processes survived SIGKILL");
+                    clean = false;
+                }
+            }
+            drain(forwarders).await;
+            if clean && !shared.stop_requested.load(Ordering::SeqCst) {
+                remove_record(&shared, pid);
+            }
+            shared.state.send_replace(ProcState::Exited(end));
+        });
+        Ok(())
+    }
+
+    /// Starts the process and waits for it to end.
+    ///
+    /// # Errors
+    /// As [`Proc::start`].
+    pub async fn run(&mut self) -> Result<ProcessEnd, RunnerError> {
+        self.start().await?;
+        self.wait().await
+    }
+
+    /// Waits for the process to end; see [`ProcHandle::wait`].
+    ///
+    /// # Errors
+    /// As [`ProcHandle::wait`].
+    pub async fn wait(&mut self) -> Result<ProcessEnd, RunnerError> {
+        self.handle_inner().clone().wait().await
+    }
+
+    /// Stops the process tree; see [`ProcHandle::stop`].
+    ///
+    /// # Errors
+    /// As [`ProcHandle::stop`].
+    pub async fn stop(&mut self) -> Result<StopReport, RunnerError> {
+        self.handle_inner().clone().stop().await
+    }
+
+    /// Whether the process is running.
+    pub fn is_running(&self) -> bool {
+        self.handle.as_ref().is_some_and(ProcHandle::is_running)
+    }
+}
+
+/// Gives output forwarders a bounded time to reach end-of-file after the process tree ended
+/// (a descendant that scrubbed its environment could hold the pipe open forever).
+async fn drain(forwarders: Vec<tokio::task::JoinHandle<()>>) {
+    const DRAIN: Duration = Duration::from_secs(2);
+    for mut task in forwarders {
+        if tokio::time::timeout(DRAIN, &mut task).await.is_err() {
+            task.abort();
+        }
+    }
+}
+
+fn remove_record(shared: &Shared, pgid: u32) {
+    if let Some(spec) = &shared.record
+        && let Err(e) = spec.registry.remove(pgid)
+    {
+        tracing::warn!("{e}");
+    }
+}
+
+fn new_token() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl ProcHandle {
+    /// The current state.
+    pub fn state(&self) -> ProcState {
+        self.shared.state.borrow().clone()
+    }
+
+    /// The leader's pid while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        match *self.shared.state.borrow() {
+            ProcState::Running { pid } => Some(pid),
+            _ => None,
+        }
+    }
+
+    /// Whether the process is running.
+    pub fn is_running(&self) -> bool {
+        matches!(*self.shared.state.borrow(), ProcState::Running { .. })
+    }
+
+    /// Waits for the process to end and returns how. Any number of callers get the same
+    /// result; calling it again after the end returns at once.
+    ///
+    /// # Errors
+    /// [`RunnerError::NotStarted`] at once if it was never started, or
+    /// [`RunnerError::StartFailed`] if it failed to start or was stopped before starting.
+    pub async fn wait(&self) -> Result<ProcessEnd, RunnerError> {
+        let mut rx = self.shared.state.subscribe();
+        let state = rx
+            .wait_for(|s| !matches!(s, ProcState::Running { .. }))
+            .await
+            .map(|s| s.clone())
+            .unwrap_or(ProcState::Failed("process handle dropped".into()));
+        match state {
+            ProcState::Exited(end) => Ok(end),
+            ProcState::NotStarted => Err(RunnerError::NotStarted),
+            ProcState::Failed(why) => Err(RunnerError::StartFailed(why)),
+            ProcState::Running { .. } => Err(RunnerError::NotStarted),
+        }
+    }
+
+    /// Stops the whole process tree: the stop signal to the group and to every descendant that
+    /// left it, the grace period, then SIGKILL; then waits for the leader to be reaped.
+    /// Idempotent. A process that never started will not start any more.
+    ///
+    /// # Errors
+    /// None today; the `Result` leaves room for environments whose stop can fail.
+    pub async fn stop(&self) -> Result<StopReport, RunnerError> {
+        self.shared.stop_requested.store(true, Ordering::SeqCst);
+        let tree = self.shared.tree.lock().ok().and_then(|t| t.clone());
+        let running = self.pid();
+        let (Some(tree), Some(pid)) = (tree, running) else {
+            self.shared.state.send_if_modified(|s| {
+                let fresh = *s == ProcState::NotStarted;
+                if fresh {
+                    *s = ProcState::Failed("stopped before it started".into());
+                }
+                fresh
+            });
+            let end = match self.state() {
+                ProcState::Exited(end) => Some(end),
+                _ => None,
+            };
+            return Ok(StopReport { end, killed: 0, survivors: Vec::new() });
+        };
+        let policy = self.shared.policy;
+        // Signal the group as a whole only while the leader is unreaped (its id is then ours).
+        let outcome = tree.terminate(policy.signal, policy.grace, self.is_running()).await;
+        let end =
+            tokio::time::timeout(tree::KILL_WAIT, self.wait()).await.ok().and_then(Result::ok);
+        if outcome.survivors.is_empty() {
+            remove_record(&self.shared, pid);
+        } else {
+            tracing::error!(pid, survivors = ?outcome.survivors, "processes survived SIGKILL");
+        }
+        Ok(StopReport { end, killed: outcome.killed, survivors: outcome.survivors })
+    }
+}

@@ -1,0 +1,32 @@
+//! Adopting orphaned descendants, so that processes that escape their group are still found
+//! and reaped.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Makes this process the reaper of its orphaned descendants (Linux `PR_SET_CHILD_SUBREAPER`)
+/// and, inside a tokio runtime, starts a task that reaps them when they end (on SIGCHLD, no
+/// polling). Call once, early, from a process that spawns programs only through this crate:
+/// the reaper reaps any ended child that this crate's [`crate::Proc`] does not own.
+///
+/// # Errors
+/// On systems without subreapers (everything but Linux) an `Unsupported` error; tend still works
+/// there, finding escaped descendants by their run token instead.
+pub fn enable_subreaper() -> std::io::Result<()> {
+    crate::os::set_subreaper()?;
+    ENABLED.store(true, Ordering::SeqCst);
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        let mut sigchld = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child())?;
+        handle.spawn(async move {
+            while sigchld.recv().await.is_some() {
+                crate::tree::reap_orphans();
+            }
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn is_enabled() -> bool {
+    ENABLED.load(Ordering::SeqCst)
+}

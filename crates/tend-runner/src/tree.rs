@@ -1,0 +1,180 @@
+//! Finding and ending every process of a program: its group, the descendants that left the
+//! group (setsid, double fork), and anything still carrying its run token.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::stats::ProcInfo;
+use crate::{Signal, os, unix};
+
+/// Pids of the children this crate spawned and still waits on through tokio. The orphan
+/// reaper never touches them, so it cannot steal an exit status from tokio.
+static OWNED: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+
+pub(crate) fn own(pid: u32) {
+    if let Ok(mut owned) = OWNED.lock() {
+        owned.insert(pid);
+    }
+}
+
+pub(crate) fn disown(pid: u32) {
+    if let Ok(mut owned) = OWNED.lock() {
+        owned.remove(&pid);
+    }
+}
+
+fn is_owned(pid: u32) -> bool {
+    OWNED.lock().map(|owned| owned.contains(&pid)).unwrap_or(true)
+}
+
+/// Everything that identifies one run of a program.
+#[derive(Debug, Clone)]
+pub(crate) struct Tree {
+    /// The leader's pid, which is also the group id.
+    pub leader: u32,
+    /// The leader's start time: a process started earlier cannot belong to this run.
+    pub leader_start: u64,
+    /// The run token in the environment of every process of this run.
+    pub token: String,
+}
+
+impl Tree {
+    /// Whether something of this run may still be alive, cheaply: the group has a member, or one
+    /// of our own children that tokio does not own (an orphan adopted as subreaper) carries the
+    /// token. Exact only with a subreaper; elsewhere it says yes and lets the scan decide.
+    pub fn may_have_leftovers(&self) -> bool {
+        if unix::group_exists(self.leader) {
+            return true;
+        }
+        if !cfg!(target_os = "linux") || !crate::subreaper::is_enabled() {
+            return true;
+        }
+        os::own_children()
+            .into_iter()
+            .filter(|&pid| !is_owned(pid))
+            .any(|pid| os::has_token(pid, &self.token))
+    }
+
+    /// Every live process of this run, found by group, by parentage and by token.
+    pub fn members(&self) -> Vec<ProcInfo> {
+        let me = std::process::id();
+        let infos: HashMap<u32, ProcInfo> = os::all_pids()
+            .into_iter()
+            .filter(|&pid| pid != me)
+            .filter_map(os::process_info)
+            .filter(|info| !info.state.has_ended())
+            .map(|info| (info.pid, info))
+            .collect();
+        let recent = |info: &ProcInfo| info.start_time >= self.leader_start;
+        let mut found: BTreeSet<u32> = infos
+            .values()
+            .filter(|info| info.pgid == self.leader && recent(info))
+            .map(|info| info.pid)
+            .collect();
+        // Descendants by parentage (those that left the group but whose parent lives).
+        let mut frontier: Vec<u32> = found.iter().copied().chain([self.leader]).collect();
+        while let Some(parent) = frontier.pop() {
+            for info in infos.values() {
+                if info.ppid == parent && recent(info) && found.insert(info.pid) {
+                    frontier.push(info.pid);
+                }
+            }
+        }
+        for info in infos.values() {
+            if !found.contains(&info.pid) && os::has_token(info.pid, &self.token) {
+                found.insert(info.pid);
+            }
+        }
+        found.into_iter().filter_map(|pid| infos.get(&pid).copied()).collect()
+    }
+
+    /// Ends every process of this run: `signal` to all, up to `grace` for them to exit, then
+    /// SIGKILL to the rest and up to [`KILL_WAIT`] more. Returns the pids that survived even
+    /// that. `group_signal` says whether the group id may be signalled as a whole (only while
+    /// the leader is not yet reaped, so the id cannot have been reused).
+    pub async fn terminate(
+        &self,
+        signal: Signal,
+        grace: Duration,
+        group_signal: bool,
+    ) -> Terminated {
+        let mut outcome = Terminated::default();
+        let members = self.members();
+        if members.is_empty() && !(group_signal && unix::group_exists(self.leader)) {
+            return outcome;
+        }
+        outcome.signalled = members.len();
+        self.send(signal, &members, group_signal);
+        if !wait_all_exited(&members, grace).await {
+            let remaining = self.members();
+            if !remaining.is_empty() {
+                outcome.killed = remaining.len();
+                self.send(Signal::Kill, &remaining, group_signal);
+                wait_all_exited(&remaining, KILL_WAIT).await;
+            }
+        }
+        reap_orphans();
+        outcome.survivors = self.members().iter().map(|i| i.pid).collect();
+        outcome
+    }
+
+    fn send(&self, signal: Signal, members: &[ProcInfo], group_signal: bool) {
+        if group_signal {
+            let _ = unix::signal_group(self.leader, signal);
+        }
+        for info in members {
+            if !(group_signal && info.pgid == self.leader) {
+                let _ = unix::signal_pid(info.pid, signal);
+            }
+        }
+        if signal != Signal::Kill && signal != Signal::Continue {
+            // A stopped process cannot act on a polite signal until it is continued.
+            for info in members.iter().filter(|i| i.state == crate::ProcessState::Stopped) {
+                let _ = unix::signal_pid(info.pid, Signal::Continue);
+            }
+        }
+    }
+}
+
+/// How long to wait after SIGKILL before reporting survivors.
+pub(crate) const KILL_WAIT: Duration = Duration::from_secs(2);
+
+/// What [`Tree::terminate`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Terminated {
+    /// How many processes got the stop signal.
+    pub signalled: usize,
+    /// How many needed SIGKILL after the grace period.
+    pub killed: usize,
+    /// Processes still alive after SIGKILL.
+    pub survivors: Vec<u32>,
+}
+
+/// Waits until every process in `members` has ended, for at most `limit`.
+async fn wait_all_exited(members: &[ProcInfo], limit: Duration) -> bool {
+    let all = async {
+        for info in members {
+            os::exited(info.pid).await;
+        }
+    };
+    tokio::time::timeout(limit, all).await.is_ok()
+}
+
+/// Polls until `pid` has ended; for systems without pidfd.
+pub(crate) async fn poll_exited(pid: u32) {
+    while os::process_info(pid).is_some_and(|info| !info.state.has_ended()) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Reaps every ended child of ours that tokio does not wait on: orphans adopted as subreaper.
+/// Returns how many were reaped.
+pub fn reap_orphans() -> usize {
+    os::own_children()
+        .into_iter()
+        .filter(|&pid| !is_owned(pid))
+        .filter(|&pid| os::process_info(pid).is_some_and(|i| i.state.has_ended()))
+        .filter(|&pid| unix::reap_if_ended(pid))
+        .count()
+}

@@ -1,0 +1,61 @@
+//! Thin wrappers over the Unix calls the runner needs; the only place that builds a negative
+//! pid or touches `nix`'s types.
+
+use std::io;
+
+use nix::errno::Errno;
+use nix::sys::signal::{self, Signal as NixSignal};
+use nix::sys::wait::{WaitPidFlag, waitpid};
+use nix::unistd::Pid;
+
+use crate::Signal;
+
+fn pid_of(pid: u32) -> io::Result<Pid> {
+    match i32::try_from(pid) {
+        Ok(raw) if raw > 1 => Ok(Pid::from_raw(raw)),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("refusing to signal pid {pid}"),
+        )),
+    }
+}
+
+fn nix_signal(sig: Signal) -> io::Result<NixSignal> {
+    NixSignal::try_from(sig.number()).map_err(io::Error::from)
+}
+
+/// Sends `sig` to one process. A process that is already gone is not an error.
+pub(crate) fn signal_pid(pid: u32, sig: Signal) -> io::Result<()> {
+    match signal::kill(pid_of(pid)?, nix_signal(sig)?) {
+        Ok(()) | Err(Errno::ESRCH) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Sends `sig` to every process of group `pgid`. An empty group is not an error.
+pub(crate) fn signal_group(pgid: u32, sig: Signal) -> io::Result<()> {
+    match signal::killpg(pid_of(pgid)?, nix_signal(sig)?) {
+        Ok(()) | Err(Errno::ESRCH) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether process group `pgid` still has a member (zombies included).
+pub(crate) fn group_exists(pgid: u32) -> bool {
+    let Ok(pgid) = pid_of(pgid) else { return false };
+    matches!(signal::killpg(pgid, None), Ok(()) | Err(Errno::EPERM))
+}
+
+/// Reaps `pid` if it is an ended child of ours; returns whether it was reaped.
+pub(crate) fn reap_if_ended(pid: u32) -> bool {
+    let Ok(pid) = pid_of(pid) else { return false };
+    matches!(
+        waitpid(pid, Some(WaitPidFlag::WNOHANG)),
+        Ok(status) if status != nix::sys::wait::WaitStatus::StillAlive
+    )
+}
+
+/// A close-on-exec pipe: (read end, write end).
+pub(crate) fn pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(io::Error::from)
+}

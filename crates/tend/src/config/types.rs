@@ -1,0 +1,294 @@
+//! The resolved configuration types.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::error::ConfigError;
+use super::values::is_valid_name;
+
+/// Exit code that means "restart me now" unless a program sets its own.
+pub const DEFAULT_RESTART_EXIT_CODE: i32 = 42;
+/// Size at which a program's log is rotated unless configured: 10 MiB.
+pub const DEFAULT_LOG_MAX_SIZE: u64 = 10 * 1024 * 1024;
+/// Log files kept per program, counting the current one, unless configured.
+pub const DEFAULT_LOG_MAX_FILES: u32 = 5;
+
+/// A whole app: what `tend.toml` describes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The app's name (`[A-Za-z0-9][A-Za-z0-9._-]*`): names its state folder.
+    pub name: String,
+    /// Absolute path of the folder holding `tend.toml`; relative paths resolve from here.
+    pub folder: PathBuf,
+    /// The app-level `[log]` settings (defaults for every program; also fit for `tend.log`).
+    pub log: LogConfig,
+    /// The programs, in file order, which is their start order. Never empty.
+    pub programs: Vec<ProgramConfig>,
+}
+
+impl Config {
+    /// Reads and parses the file at `path`. See [`Config::parse`].
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] if the file cannot be read, otherwise as [`Config::parse`].
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let bytes = std::fs::read(path)
+            .map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
+        super::parse::parse_bytes(&bytes, path)
+    }
+
+    /// Parses `text` as the content of the file at `path`.
+    ///
+    /// `path` is used, as given, in error messages, and its folder (made absolute from the
+    /// current directory, not touched on disk) is the app's folder.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for invalid TOML or any invalid key or value;
+    /// [`ConfigError::Folder`] if `path` is relative and there is no current directory.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        super::parse::parse(text, path)
+    }
+
+    /// The app of `tend run`: one program, no file. Its folder is the program's `dir`.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidName`] if `name` or the program's name is not a valid name
+    /// (see [`sanitize_name`](super::sanitize_name) to make one from a command).
+    pub fn single(name: impl Into<String>, program: ProgramConfig) -> Result<Config, ConfigError> {
+        let name = name.into();
+        if !is_valid_name(&name) {
+            return Err(ConfigError::InvalidName { what: "app", name });
+        }
+        if !is_valid_name(&program.name) {
+            return Err(ConfigError::InvalidName { what: "program", name: program.name });
+        }
+        Ok(Config { name, folder: program.dir.clone(), log: program.log, programs: vec![program] })
+    }
+
+    /// The program called `name`, if any.
+    pub fn program(&self, name: &str) -> Option<&ProgramConfig> {
+        self.programs.iter().find(|p| p.name == name)
+    }
+}
+
+/// One supervised program: a `[programs.NAME]` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgramConfig {
+    /// The program's name (`[A-Za-z0-9][A-Za-z0-9._-]*`): names its log file.
+    pub name: String,
+    /// Program and arguments; never empty, and the program is never an empty string.
+    pub command: Vec<String>,
+    /// Absolute working directory.
+    pub dir: PathBuf,
+    /// Extra environment variables.
+    pub env: BTreeMap<String, String>,
+    /// Absolute paths of dotenv files to load, in order.
+    pub env_files: Vec<PathBuf>,
+    /// Where the program runs.
+    pub runner: Runner,
+    /// When the program is restarted after it ends.
+    pub restart: Restart,
+    /// Exit code meaning "restart me now" (no backoff, not a crash); `None` turns it off.
+    pub restart_exit_code: Option<i32>,
+    /// Delay between crash restarts.
+    pub backoff: Backoff,
+    /// Crash-loop guard: more crashes than this and the program is fatal.
+    pub max_restarts: MaxRestarts,
+    /// How the program is stopped.
+    pub stop: Stop,
+    /// Restart when files change, if set.
+    pub watch: Option<Watch>,
+    /// Rotation of the program's log.
+    pub log: LogConfig,
+}
+
+impl ProgramConfig {
+    /// A program with every setting at its default, as for `tend run`.
+    pub fn new(name: impl Into<String>, command: Vec<String>, dir: PathBuf) -> ProgramConfig {
+        ProgramConfig {
+            name: name.into(),
+            command,
+            dir,
+            env: BTreeMap::new(),
+            env_files: Vec::new(),
+            runner: Runner::default(),
+            restart: Restart::default(),
+            restart_exit_code: Some(DEFAULT_RESTART_EXIT_CODE),
+            backoff: Backoff::default(),
+            max_restarts: MaxRestarts::default(),
+            stop: Stop::default(),
+            watch: None,
+            log: LogConfig::default(),
+        }
+    }
+}
+
+/// Where and how a program runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Runner {
+    /// Directly on the host.
+    #[default]
+    Native,
+    /// Inside a Docker container.
+    Docker,
+    /// Inside a Nix dev shell.
+    Nix,
+    /// Picked by the runner from what the program's folder holds.
+    Auto,
+}
+
+impl Runner {
+    /// Every runner, in documentation order.
+    pub const ALL: [Runner; 4] = [Runner::Native, Runner::Docker, Runner::Nix, Runner::Auto];
+
+    /// The name used in `tend.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Runner::Native => "native",
+            Runner::Docker => "docker",
+            Runner::Nix => "nix",
+            Runner::Auto => "auto",
+        }
+    }
+
+    /// The runner with this `tend.toml` name, if any.
+    pub fn from_name(name: &str) -> Option<Runner> {
+        Runner::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl fmt::Display for Runner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When a program that ended is started again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Restart {
+    /// After any ending, even exit 0.
+    Always,
+    /// After a crash (non-zero exit or a signal), not after exit 0.
+    #[default]
+    OnFailure,
+    /// Never (the restart exit code still restarts it).
+    Never,
+}
+
+impl Restart {
+    /// Every policy, in documentation order.
+    pub const ALL: [Restart; 3] = [Restart::Always, Restart::OnFailure, Restart::Never];
+
+    /// The name used in `tend.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Restart::Always => "always",
+            Restart::OnFailure => "on-failure",
+            Restart::Never => "never",
+        }
+    }
+
+    /// The policy with this `tend.toml` name, if any.
+    pub fn from_name(name: &str) -> Option<Restart> {
+        Restart::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl fmt::Display for Restart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Delay before restarting after the n-th crash in a row: `initial × factorⁿ`, capped at
+/// `max`; the count goes back to 0 after `reset_after` of uptime.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backoff {
+    /// Delay after the first crash.
+    pub initial: Duration,
+    /// Longest delay; never less than `initial`.
+    pub max: Duration,
+    /// Growth per crash; finite and at least 1.
+    pub factor: f64,
+    /// Uptime after which the program counts as healthy again.
+    pub reset_after: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        Backoff {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+            factor: 2.0,
+            reset_after: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Crash-loop guard: more than `count` crash restarts within `within` makes a program fatal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxRestarts {
+    /// Restarts allowed in the window.
+    pub count: u32,
+    /// The sliding window.
+    pub within: Duration,
+}
+
+impl Default for MaxRestarts {
+    fn default() -> MaxRestarts {
+        MaxRestarts { count: 10, within: Duration::from_secs(60) }
+    }
+}
+
+/// Graceful stop: `signal` to the process group, then SIGKILL after `timeout`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    /// Signal name without `SIG`, one of [`SIGNALS`](super::SIGNALS), like `"TERM"`.
+    pub signal: String,
+    /// How long to wait before SIGKILL.
+    pub timeout: Duration,
+}
+
+impl Default for Stop {
+    fn default() -> Stop {
+        Stop { signal: "TERM".to_owned(), timeout: Duration::from_secs(10) }
+    }
+}
+
+/// Restart a program when files under `paths` change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watch {
+    /// Absolute files or folders to watch (recursively); never empty.
+    pub paths: Vec<PathBuf>,
+    /// Glob patterns of paths whose changes are ignored, as written.
+    pub ignore: Vec<String>,
+    /// Quiet time after the last change before restarting.
+    pub debounce: Duration,
+}
+
+impl Watch {
+    /// The default debounce: 200 ms.
+    pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(200);
+
+    /// Watch `paths` with no ignores and the default debounce.
+    pub fn new(paths: Vec<PathBuf>) -> Watch {
+        Watch { paths, ignore: Vec::new(), debounce: Watch::DEFAULT_DEBOUNCE }
+    }
+}
+
+/// Rotation of a log file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogConfig {
+    /// Size in bytes above which the file is rotated; more than 0.
+    pub max_size: u64,
+    /// Files kept, counting the current one; at least 1.
+    pub max_files: u32,
+}
+
+impl Default for LogConfig {
+    fn default() -> LogConfig {
+        LogConfig { max_size: DEFAULT_LOG_MAX_SIZE, max_files: DEFAULT_LOG_MAX_FILES }
+    }
+}
