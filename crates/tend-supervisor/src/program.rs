@@ -352,26 +352,27 @@ impl Task {
     }
 }
 
+/// Every event at debug level: the receiver of the events decides what people see.
 fn log(program: &str, kind: &EventKind) {
     match kind {
         EventKind::Spawned { pid, restart_count, reason } => {
-            tracing::info!(program, ?pid, restart_count, %reason, "spawned");
+            tracing::debug!(program, ?pid, restart_count, %reason, "spawned");
         }
         EventKind::Exited { exit, uptime } => {
-            tracing::info!(program, %exit, ?uptime, "exited");
+            tracing::debug!(program, %exit, ?uptime, "exited");
         }
         EventKind::BackingOff { delay, attempt } => {
-            tracing::warn!(program, ?delay, attempt, "backing off before restart");
+            tracing::debug!(program, ?delay, attempt, "backing off before restart");
         }
         EventKind::RestartingNow { reason } => {
-            tracing::info!(program, %reason, "restarting now");
+            tracing::debug!(program, %reason, "restarting now");
         }
         EventKind::Fatal { crashes, within, last_exit } => {
             let last_exit = last_exit.map_or_else(|| "spawn failure".to_owned(), |e| e.to_string());
-            tracing::error!(program, crashes, ?within, %last_exit, "giving up");
+            tracing::debug!(program, crashes, ?within, %last_exit, "giving up");
         }
-        EventKind::Done { exit } => tracing::info!(program, %exit, "done"),
-        EventKind::Stopped => tracing::info!(program, "stopped"),
-        EventKind::SpawnFailed { error } => tracing::error!(program, %error, "spawn failed"),
+        EventKind::Done { exit } => tracing::debug!(program, %exit, "done"),
+        EventKind::Stopped => tracing::debug!(program, "stopped"),
+        EventKind::SpawnFailed { error } => tracing::debug!(program, %error, "spawn failed"),
     }
 }

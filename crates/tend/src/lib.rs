@@ -1,3 +1,15 @@
-//! tend
+//! The `tend` command as a library: configuration, app lifecycle and command dispatch.
+//!
+//! The binary (`main.rs`) only parses arguments, builds the runtime and calls
+//! [`cli::dispatch`]; everything else lives here, so it can be tested and embedded.
+
+pub mod app;
+pub mod cli;
 pub mod config;
+pub mod exit;
+pub mod home;
+pub mod launch;
 pub mod logfile;
+pub mod logging;
+pub mod reap;
+pub mod terminal;

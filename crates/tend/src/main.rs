@@ -1,2 +1,29 @@
-//! The `tend` command.
-fn main() {}
+//! The `tend` command: parse, run, exit with the command's code.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = tend::cli::Cli::parse();
+    let runtime =
+        match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                eprintln!("tend: error: cannot start the async runtime: {e}");
+                return ExitCode::from(tend::exit::ERROR);
+            }
+        };
+    let result = runtime.block_on(tend::cli::dispatch(cli));
+    // Program tasks may still hold resources; do not wait for them.
+    runtime.shutdown_background();
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if !e.message.is_empty() {
+                eprintln!("tend: error: {e}");
+            }
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,5 +1,5 @@
+#![allow(dead_code, clippy::expect_used)]
 //! Shared helpers for the runner's real-process tests.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -1,0 +1,169 @@
+//! The command line: what `tend` accepts, and the dispatch to each command.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::CliError;
+
+/// Keeps long-lived programs running: restarts them when they crash, stops them without
+/// leaking a process, and keeps their logs.
+#[derive(Debug, Parser)]
+#[command(name = "tend", version, propagate_version = true)]
+#[command(after_help = "Examples:
+  tend run -- python3 -m http.server 8000     keep one command alive
+  tend up                                     run every program of ./tend.toml
+  tend up -f examples/demo/tend.toml          ... of another app
+  tend reap                                   end processes a crashed tend left behind
+
+State lives in $TEND_HOME (default ~/.tend): apps/<app>/logs/ holds each program's output.")]
+pub struct Cli {
+    /// Where tend keeps its state [env: TEND_HOME] [default: ~/.tend]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    /// The app's configuration file
+    #[arg(
+        short = 'f',
+        long = "file",
+        global = true,
+        value_name = "FILE",
+        default_value = "tend.toml"
+    )]
+    pub file: PathBuf,
+
+    /// When to use colours (NO_COLOR turns them off under `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Say more (-v debug, -vv trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Say less: only warnings and errors from tend, no program output on the terminal (the
+    /// log files still get it)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When writing to a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour output.
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// tend's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every program of an app (tend.toml) in the foreground until they are done or tend
+    /// is stopped (Ctrl-C, SIGTERM)
+    #[command(
+        after_help = "Exit code: 0 when every program ended by its policy or tend was stopped; \
+1 when a program became fatal (crashed more than max_restarts allows).
+Processes a crashed earlier run of the same app left behind are ended first."
+    )]
+    Up,
+
+    /// Keep one command running in the foreground, without a tend.toml
+    #[command(after_help = "Examples:
+  tend run -- ./bot --token-file secrets.txt
+  tend run --name web --restart always -- python3 -m http.server 8000
+  tend run --restart never -- make test        exits with make's exit code
+
+Exit code: the program's own exit code once it ends for good (128+N if killed by signal N); \
+0 after a graceful stop (Ctrl-C, SIGTERM); 1 if it cannot be started.")]
+    Run(RunArgs),
+
+    /// End processes that a crashed tend left behind (all apps, or one)
+    #[command(
+        after_help = "A process is ended only if its run record still matches it (same pid start time \
+and boot) or it carries the record's TEND_RUN_ID token: a recycled pid is never signalled. \
+Records of a tend that is still running are left alone."
+    )]
+    Reap {
+        /// Only this app
+        #[arg(long, value_name = "APP")]
+        app: Option<String>,
+    },
+}
+
+/// Options of `tend run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The program's name (default: the command's base name); also the app's name
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// When to restart: always, on-failure or never
+    #[arg(long, value_name = "POLICY", default_value = "on-failure")]
+    pub restart: String,
+
+    /// The exit code that means "restart me now" (no backoff, not a crash)
+    #[arg(long, value_name = "CODE", default_value_t = 42)]
+    pub restart_exit_code: i32,
+
+    /// The first backoff delay after a crash
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1s")]
+    pub backoff_initial: Duration,
+
+    /// The longest backoff delay
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1m")]
+    pub backoff_max: Duration,
+
+    /// How long a stopped program may take to exit before it is killed
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub stop_timeout: Duration,
+
+    /// The command and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{e}; expected a number and a unit, like 500ms, 10s or 2m"))
+}
+
+/// Runs the parsed command; returns tend's exit code.
+///
+/// # Errors
+/// A [`CliError`] with the message to print and the exit code to use.
+pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
+    let home = crate::home::resolve(cli.home.as_deref()).map_err(CliError::error)?;
+    let global = crate::app::Global {
+        home,
+        color: cli.color.enabled(),
+        verbose: cli.verbose,
+        quiet: cli.quiet,
+    };
+    match cli.command {
+        Command::Up => crate::app::up(&global, &cli.file).await,
+        Command::Run(args) => crate::app::run(&global, args).await,
+        Command::Reap { app } => crate::reap::reap(&global, app.as_deref()).await,
+    }
+}

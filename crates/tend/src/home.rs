@@ -1,0 +1,90 @@
+//! Where tend keeps its state: `TEND_HOME` and each app's folder in it.
+
+use std::path::{Path, PathBuf};
+
+/// The state folder of one app: `$TEND_HOME/apps/<app>/`.
+#[derive(Debug, Clone)]
+pub struct AppHome {
+    /// The app's name.
+    pub app: String,
+    /// `$TEND_HOME/apps/<app>`.
+    pub dir: PathBuf,
+}
+
+impl AppHome {
+    /// The app `app` under `home`.
+    pub fn new(home: &Path, app: &str) -> Self {
+        AppHome { app: app.to_string(), dir: home.join("apps").join(app) }
+    }
+
+    /// `runs/`: one record per live process group.
+    pub fn runs(&self) -> PathBuf {
+        self.dir.join("runs")
+    }
+
+    /// `logs/`.
+    pub fn logs(&self) -> PathBuf {
+        self.dir.join("logs")
+    }
+
+    /// `logs/<program>.log`.
+    pub fn program_log(&self, program: &str) -> PathBuf {
+        self.logs().join(format!("{program}.log"))
+    }
+
+    /// `logs/tend.log`.
+    pub fn tend_log(&self) -> PathBuf {
+        self.logs().join("tend.log")
+    }
+
+    /// Creates the app folder and its `logs/` (mode 0700 on Unix).
+    ///
+    /// # Errors
+    /// When a folder cannot be created.
+    pub fn create(&self) -> std::io::Result<()> {
+        create_private_dir(&self.logs())
+    }
+}
+
+/// The tend home: `--home`, else `TEND_HOME`, else `~/.tend`.
+///
+/// # Errors
+/// When none is given and the home directory is unknown.
+pub fn resolve(flag: Option<&Path>) -> Result<PathBuf, String> {
+    if let Some(dir) = flag {
+        return absolute(dir);
+    }
+    match std::env::var_os("TEND_HOME") {
+        Some(dir) if !dir.is_empty() => absolute(Path::new(&dir)),
+        _ => std::env::home_dir().map(|h| h.join(".tend")).ok_or_else(|| {
+            "cannot find your home directory; set TEND_HOME or pass --home DIR".into()
+        }),
+    }
+}
+
+fn absolute(dir: &Path) -> Result<PathBuf, String> {
+    std::path::absolute(dir).map_err(|e| format!("cannot use {} as tend home: {e}", dir.display()))
+}
+
+/// Every app that has a folder under `home`.
+pub fn apps(home: &Path) -> Vec<AppHome> {
+    let Ok(entries) = std::fs::read_dir(home.join("apps")) else { return Vec::new() };
+    let mut apps: Vec<AppHome> = entries
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().to_str().map(|name| AppHome::new(home, name)))
+        .collect();
+    apps.sort_by(|a, b| a.app.cmp(&b.app));
+    apps
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}

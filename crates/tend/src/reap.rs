@@ -1,0 +1,62 @@
+//! `tend reap`: end what crashed tends left behind.
+
+use std::time::Duration;
+
+use tend_runner::{RunRegistry, reap_stale};
+
+use crate::app::Global;
+use crate::exit::CliError;
+use crate::home::{self, AppHome};
+
+/// How long reaped processes get between SIGTERM and SIGKILL.
+pub const REAP_GRACE: Duration = Duration::from_secs(5);
+
+/// Reaps one app's stale process groups and logs what was done.
+pub async fn reap_app(app: &AppHome) -> tend_runner::ReapReport {
+    let report = reap_stale(&RunRegistry::new(app.runs()), REAP_GRACE).await;
+    if report.records_cleared > 0 || report.processes_ended > 0 {
+        tracing::info!(
+            "{}: ended {} process(es) left by a tend that is gone ({} record(s) cleared)",
+            app.app,
+            report.processes_ended,
+            report.records_cleared
+        );
+    }
+    for problem in &report.problems {
+        tracing::warn!("{}: {problem}", app.app);
+    }
+    if !report.survivors.is_empty() {
+        tracing::error!("{}: processes {:?} survived SIGKILL", app.app, report.survivors);
+    }
+    report
+}
+
+/// `tend reap [--app APP]`.
+///
+/// # Errors
+/// When processes survive SIGKILL.
+pub async fn reap(global: &Global, only: Option<&str>) -> Result<u8, CliError> {
+    crate::logging::init(&global.level(), global.color, None);
+    let apps: Vec<AppHome> = match only {
+        Some(name) => vec![AppHome::new(&global.home, name)],
+        None => home::apps(&global.home),
+    };
+    let (mut ended, mut kept, mut survivors) = (0, 0, Vec::new());
+    for app in &apps {
+        let report = reap_app(app).await;
+        ended += report.processes_ended;
+        kept += report.records_kept;
+        survivors.extend(report.survivors);
+    }
+    println!(
+        "reaped {ended} process(es) in {} app(s); {kept} record(s) of running tends left alone",
+        apps.len()
+    );
+    if survivors.is_empty() {
+        Ok(crate::exit::SUCCESS)
+    } else {
+        Err(CliError::error(format!(
+            "processes {survivors:?} survived SIGKILL; check them with `ps -o pid,stat,cmd -p <pid>` (a process in state D waits on I/O)"
+        )))
+    }
+}
