@@ -121,7 +121,9 @@ async fn run_app(global: &Global, config: Config, mode: Mode) -> Result<u8, CliE
     }
     crate::reap::reap_app(&home).await;
 
-    for program in config.programs.iter().filter(|p| p.runner != crate::config::Runner::Native) {
+    if let Some(program) =
+        config.programs.iter().find(|p| p.runner != crate::config::Runner::Native)
+    {
         return Err(CliError::error(format!(
             "program `{}`: runner `{}` is not available yet; use runner = \"native\"",
             program.name, program.runner
