@@ -108,6 +108,14 @@ fn policy_of(program: &ProgramConfig) -> Policy {
 }
 
 async fn run_app(global: &Global, config: Config, mode: Mode) -> Result<u8, CliError> {
+    if let Some(program) =
+        config.programs.iter().find(|p| p.runner != crate::config::Runner::Native)
+    {
+        return Err(CliError::error(format!(
+            "program `{}`: runner `{}` is not available yet; use runner = \"native\"",
+            program.name, program.runner
+        )));
+    }
     let home = AppHome::new(&global.home, &config.name);
     home.create().map_err(|e| {
         CliError::error(format!(
@@ -121,14 +129,6 @@ async fn run_app(global: &Global, config: Config, mode: Mode) -> Result<u8, CliE
     }
     crate::reap::reap_app(&home).await;
 
-    if let Some(program) =
-        config.programs.iter().find(|p| p.runner != crate::config::Runner::Native)
-    {
-        return Err(CliError::error(format!(
-            "program `{}`: runner `{}` is not available yet; use runner = \"native\"",
-            program.name, program.runner
-        )));
-    }
     for program in config.programs.iter().filter(|p| !p.env_files.is_empty()) {
         tracing::warn!("{}: env_files are not loaded yet; they are ignored", program.name);
     }
