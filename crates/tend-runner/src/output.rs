@@ -145,8 +145,12 @@ pub(crate) async fn forward<R: AsyncRead + Unpin>(
     stream: Stream,
     sink: Arc<dyn OutputSink>,
 ) {
+    // Start small (an idle program costs little memory) and grow while reads fill the buffer
+    // (a chatty one gets large reads).
+    const FIRST: usize = 4 * 1024;
+    const LARGEST: usize = 64 * 1024;
     let mut splitter = LineSplitter::new(MAX_LINE);
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; FIRST];
     let mut deliver = |line: &[u8]| sink.line(stream, &String::from_utf8_lossy(line));
     loop {
         match reader.read(&mut buf).await {
@@ -154,6 +158,9 @@ pub(crate) async fn forward<R: AsyncRead + Unpin>(
             Ok(n) => {
                 splitter.push(&buf[..n], &mut deliver);
                 sink.flush();
+                if n == buf.len() && buf.len() < LARGEST {
+                    buf.resize(buf.len() * 2, 0);
+                }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,

@@ -73,6 +73,9 @@ pub struct StopReport {
 struct Shared {
     state: watch::Sender<ProcState>,
     stop_requested: AtomicBool,
+    /// Set once the leader is reaped: from then on its pid may be reused, so the group id must
+    /// no longer be signalled as a whole.
+    reaped: AtomicBool,
     tree: std::sync::Mutex<Option<Tree>>,
     record: Option<RecordSpec>,
     policy: StopPolicy,
@@ -239,6 +242,7 @@ impl Proc {
             shared: Arc::new(Shared {
                 state: watch::Sender::new(ProcState::NotStarted),
                 stop_requested: AtomicBool::new(false),
+                reaped: AtomicBool::new(false),
                 tree: std::sync::Mutex::new(None),
                 record,
                 policy,
@@ -331,13 +335,11 @@ impl Proc {
                 });
             }
         }
-        let mut child = cmd
-            .spawn()
+        let mut child = tree::spawn_owned(|| cmd.spawn(), tokio::process::Child::id)
             .map_err(|source| RunnerError::Spawn { program: self.program.clone(), source })?;
         let Some(pid) = child.id() else {
             return Err(RunnerError::StartFailed("the process vanished at spawn".into()));
         };
-        tree::own(pid);
         let start_time = os::process_info(pid).map(|i| i.start_time).unwrap_or(0);
         let tree = Tree { leader: pid, leader_start: start_time, token };
         if let Some(spec) = &handle.shared.record
@@ -374,6 +376,7 @@ impl Proc {
                 Ok(status) => ProcessEnd::from(status),
                 Err(_) => ProcessEnd::Exited(-1),
             };
+            shared.reaped.store(true, Ordering::SeqCst);
             tree::disown(pid);
             let mut clean = true;
             if !shared.stop_requested.load(Ordering::SeqCst) && tree.may_have_leftovers() {
@@ -426,10 +429,12 @@ impl Proc {
     }
 }
 
+/// How long output may take to drain after a process tree ended.
+const DRAIN: Duration = Duration::from_secs(2);
+
 /// Gives output forwarders a bounded time to reach end-of-file after the process tree ended
 /// (a descendant that scrubbed its environment could hold the pipe open forever).
 async fn drain(forwarders: Vec<tokio::task::JoinHandle<()>>) {
-    const DRAIN: Duration = Duration::from_secs(2);
     for mut task in forwarders {
         if tokio::time::timeout(DRAIN, &mut task).await.is_err() {
             task.abort();
@@ -516,9 +521,12 @@ impl ProcHandle {
         };
         let policy = self.shared.policy;
         // Signal the group as a whole only while the leader is unreaped (its id is then ours).
-        let outcome = tree.terminate(policy.signal, policy.grace, self.is_running()).await;
-        let end =
-            tokio::time::timeout(tree::KILL_WAIT, self.wait()).await.ok().and_then(Result::ok);
+        let group_signal = !self.shared.reaped.load(Ordering::SeqCst);
+        let outcome = tree.terminate(policy.signal, policy.grace, group_signal).await;
+        let end = tokio::time::timeout(tree::KILL_WAIT + DRAIN, self.wait())
+            .await
+            .ok()
+            .and_then(Result::ok);
         if outcome.survivors.is_empty() {
             remove_record(&self.shared, pid);
         } else {

@@ -12,10 +12,19 @@ use crate::{Signal, os, unix};
 /// reaper never touches them, so it cannot steal an exit status from tokio.
 static OWNED: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
 
-pub(crate) fn own(pid: u32) {
-    if let Ok(mut owned) = OWNED.lock() {
+/// Spawns with `spawn` and records the child as owned before anyone can reap it: the orphan
+/// reaper takes the same lock, so a child that exits at once is never reaped behind tokio's
+/// back.
+pub(crate) fn spawn_owned<T>(
+    spawn: impl FnOnce() -> std::io::Result<T>,
+    pid_of: impl Fn(&T) -> Option<u32>,
+) -> std::io::Result<T> {
+    let mut owned = OWNED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let child = spawn()?;
+    if let Some(pid) = pid_of(&child) {
         owned.insert(pid);
     }
+    Ok(child)
 }
 
 pub(crate) fn disown(pid: u32) {
@@ -171,9 +180,10 @@ pub(crate) async fn poll_exited(pid: u32) {
 /// Reaps every ended child of ours that tokio does not wait on: orphans adopted as subreaper.
 /// Returns how many were reaped.
 pub fn reap_orphans() -> usize {
+    let owned = OWNED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     os::own_children()
         .into_iter()
-        .filter(|&pid| !is_owned(pid))
+        .filter(|pid| !owned.contains(pid))
         .filter(|&pid| os::process_info(pid).is_some_and(|i| i.state.has_ended()))
         .filter(|&pid| unix::reap_if_ended(pid))
         .count()

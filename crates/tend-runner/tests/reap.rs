@@ -1,5 +1,6 @@
 //! `reap_stale` against real processes and hand-written records.
 #![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
 
 mod common;
 
@@ -110,7 +111,8 @@ async fn damaged_records_are_set_aside_and_never_acted_on() {
     std::fs::create_dir_all(registry.dir()).unwrap();
     let pid = start_group("damaged", &["sleep", "300"]);
     let _guard = KillOnDrop(vec![pid]);
-    std::fs::write(registry.dir().join(format!("{pid}.json")), format!("{{\"pgid\": {pid}")).unwrap();
+    std::fs::write(registry.dir().join(format!("{pid}.json")), format!("{{\"pgid\": {pid}"))
+        .unwrap();
 
     let report = reap_stale(&registry, Duration::from_secs(1)).await;
     assert_eq!(report.set_aside.len(), 1, "{report:?}");

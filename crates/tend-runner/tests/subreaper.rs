@@ -14,7 +14,9 @@ async fn orphans_are_adopted_ended_and_reaped() {
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("pids");
     let env = NativeEnvironment::new(dir.path());
-    let mut proc = env.new_proc(&testbin_str(), &["spawn-tree".into(), pidfile.to_string_lossy().into_owned()]).unwrap();
+    let mut proc = env
+        .new_proc(&testbin_str(), &["spawn-tree".into(), pidfile.to_string_lossy().into_owned()])
+        .unwrap();
     proc.start().await.unwrap();
     let pids = pids_of(&wait_for_file(&pidfile, Duration::from_secs(20)).await);
     let _guard = KillOnDrop(pids.clone());
