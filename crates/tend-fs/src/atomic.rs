@@ -62,14 +62,32 @@ pub fn write_json<T: serde::Serialize + ?Sized>(path: &Path, value: &T) -> Resul
 
 /// Removes `.<name>.XXXXXX` temp files that a writer killed mid-write left beside `path`.
 /// Best effort: a failure here never fails the write itself.
+///
+/// A user's own hidden file can have such a name too (`.state.backup` beside `state`), so only
+/// regular files that look like ours are removed: on Unix, ones no group or other user can
+/// access, as every temp file this module creates.
 fn remove_leftovers(path: &Path) {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else { return };
     let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
-        if is_temp_name_of(&entry.file_name(), name) {
+        if is_temp_name_of(&entry.file_name(), name)
+            && entry.metadata().is_ok_and(|meta| looks_like_our_temp_file(&meta))
+        {
             let _ = std::fs::remove_file(entry.path());
         }
+    }
+}
+
+fn looks_like_our_temp_file(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        meta.is_file() && meta.permissions().mode() & 0o077 == 0
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_file()
     }
 }
 
@@ -103,13 +121,33 @@ mod tests {
     fn write_replaces_content_and_cleans_leftovers() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.json");
-        std::fs::write(dir.path().join(".f.json.abc123"), b"torn").unwrap();
+        let leftover = dir.path().join(".f.json.abc123");
+        std::fs::write(&leftover, b"torn").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let private = std::fs::Permissions::from_mode(0o600);
+            std::fs::set_permissions(&leftover, private).unwrap();
+        }
         write_text(&path, "one").unwrap();
         write_text(&path, "two").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
         let names: Vec<_> =
             std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![OsStr::new("f.json").to_owned()]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn shared_lookalikes_are_kept() {
+        // `.state.backup` beside `state` has a temp file's name, but mode 0644: not ours.
+        let dir = tempfile::tempdir().unwrap();
+        let lookalike = dir.path().join(".state.backup");
+        std::fs::write(&lookalike, b"user data").unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&lookalike, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_text(&dir.path().join("state"), "x").unwrap();
+        assert_eq!(std::fs::read(&lookalike).unwrap(), b"user data");
     }
 
     #[cfg(unix)]

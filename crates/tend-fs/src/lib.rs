@@ -1,4 +1,5 @@
-//! Durable files for tend: atomic writes and JSON state files that survive crashes.
+//! Durable files for tend: atomic writes, JSON state files that survive crashes, and secrets
+//! from dotenv files.
 //!
 //! Every state file tend keeps (run records, `state.json`, sentinels) goes through this crate so
 //! that a crash at any instant leaves either the old or the new content, never a torn file, and a
@@ -24,6 +25,11 @@
 //! target and fsyncs the directory (the `atomic-write-file` crate does those steps). Temp files
 //! left behind by a crashed writer are removed at the next write of the same file. Files are
 //! created with mode 0600 on Unix: they may hold secrets.
+//!
+//! Dotenv files are parsed by the hermetic parser in [`dotenv`]; [`dotenv::DotenvCache`] keeps
+//! them parsed and notices edits.
+
+pub mod dotenv;
 
 mod atomic;
 mod error;

@@ -46,14 +46,36 @@ where
 }
 
 /// Moves a damaged file aside to `<name>.corrupt-<unix-millis>` and returns the new path.
+/// If that name is taken (two quarantines in the same millisecond), `-1`, `-2`, … is appended
+/// so that an earlier quarantined file is never replaced.
 ///
 /// # Errors
 /// [`FsError::Io`] if the rename fails.
+///
+/// ```
+/// # fn main() -> Result<(), tend_fs::FsError> {
+/// let dir = std::env::temp_dir().join(format!("tend-fs-doc-quarantine-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).map_err(|e| tend_fs::FsError::io("creating", &dir, e))?;
+/// let path = dir.join("state.json");
+/// tend_fs::write_text(&path, "{ torn")?;
+/// let moved = tend_fs::quarantine(&path)?;
+/// assert!(!path.exists());
+/// assert!(moved.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("state.json.corrupt-")));
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(()) }
+/// ```
 pub fn quarantine(path: &Path) -> Result<PathBuf, FsError> {
     let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(format!(".corrupt-{millis}"));
-    let target = path.with_file_name(name);
+    let mut base = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    base.push(format!(".corrupt-{millis}"));
+    let mut target = path.with_file_name(&base);
+    let mut n = 0u32;
+    while target.symlink_metadata().is_ok() && n < 10_000 {
+        n += 1;
+        let mut name = base.clone();
+        name.push(format!("-{n}"));
+        target = path.with_file_name(name);
+    }
     std::fs::rename(path, &target).map_err(|e| FsError::io("moving aside", path, e))?;
     Ok(target)
 }
@@ -85,6 +107,20 @@ mod tests {
         let moved = loaded.quarantined.unwrap();
         assert_eq!(std::fs::read(&moved).unwrap(), br#"{"count": "seven"}"#);
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn quarantine_never_replaces_an_earlier_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let mut moved = Vec::new();
+        for i in 0..5 {
+            std::fs::write(&path, format!("torn {i}")).unwrap();
+            moved.push(quarantine(&path).unwrap());
+        }
+        for (i, m) in moved.iter().enumerate() {
+            assert_eq!(std::fs::read_to_string(m).unwrap(), format!("torn {i}"));
+        }
     }
 
     #[test]
