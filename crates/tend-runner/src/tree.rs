@@ -115,13 +115,28 @@ impl Tree {
         }
         outcome.signalled = members.len();
         self.send(signal, &members, group_signal);
-        if !wait_all_exited(&members, grace).await {
-            let remaining = self.members();
-            if !remaining.is_empty() {
-                outcome.killed = remaining.len();
-                self.send(Signal::Kill, &remaining, group_signal);
-                wait_all_exited(&remaining, KILL_WAIT).await;
+        let deadline = tokio::time::Instant::now() + grace;
+        let (mut waiting, mut rounds) = (members, 0);
+        let remaining = loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if !wait_all_exited(&waiting, left).await {
+                break self.members();
             }
+            // A process forked, or gone out of the group, while the scan ran got no signal:
+            // look again, and signal the late ones within the same grace.
+            let late = self.members();
+            rounds += 1;
+            if late.is_empty() || rounds > LATE_ROUNDS {
+                break late;
+            }
+            outcome.signalled += late.len();
+            self.send(signal, &late, false);
+            waiting = late;
+        };
+        if !remaining.is_empty() {
+            outcome.killed = remaining.len();
+            self.send(Signal::Kill, &remaining, group_signal);
+            wait_all_exited(&remaining, KILL_WAIT).await;
         }
         reap_orphans();
         outcome.survivors = self.members().iter().map(|i| i.pid).collect();
@@ -145,6 +160,10 @@ impl Tree {
         }
     }
 }
+
+/// How many times [`Tree::terminate`] looks for processes that appeared after its scan before
+/// it stops being polite.
+const LATE_ROUNDS: usize = 5;
 
 /// How long to wait after SIGKILL before reporting survivors.
 pub(crate) const KILL_WAIT: Duration = Duration::from_secs(2);

@@ -336,9 +336,16 @@ impl Task {
     }
 
     fn step(&mut self, input: Input<Run>) -> Vec<Action<Run>> {
-        let actions = self.core.handle(input, self.now());
+        let mut actions = VecDeque::from(self.core.handle(input, self.now()));
+        // The events of a step (they come first in its batch) are sent before its new state is
+        // visible: whoever waits for a state, like `wait_idle`, then finds them already sent.
+        while let Some(Action::Emit(_)) = actions.front() {
+            if let Some(Action::Emit(kind)) = actions.pop_front() {
+                self.emit(kind);
+            }
+        }
         self.snapshot.send_replace(snapshot(&self.name, &self.core, self.epoch));
-        actions
+        actions.into()
     }
 
     fn now(&self) -> Duration {

@@ -124,6 +124,9 @@ async fn run_app(global: &Global, config: Config, mode: Mode) -> Result<u8, CliE
         ))
     })?;
     crate::logging::init(&global.level(), global.color, Some(&home.tend_log()));
+    // Listen before any program starts: a SIGTERM from then on is a graceful stop, never the
+    // default action (which would kill tend and leave its programs behind).
+    let mut stop_signals = StopSignals::new()?;
     if let Err(e) = tend_runner::enable_subreaper() {
         tracing::debug!("no child subreaper: {e}");
     }
@@ -165,7 +168,6 @@ async fn run_app(global: &Global, config: Config, mode: Mode) -> Result<u8, CliE
         });
     }
 
-    let mut stop_signals = StopSignals::new()?;
     let idle = supervisor.wait_idle();
     tokio::pin!(idle);
     let outcome = loop {

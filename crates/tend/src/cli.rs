@@ -120,7 +120,12 @@ pub struct RunArgs {
     pub name: Option<String>,
 
     /// When to restart: always, on-failure or never
-    #[arg(long, value_name = "POLICY", default_value = "on-failure")]
+    #[arg(
+        long,
+        value_name = "POLICY",
+        default_value = "on-failure",
+        value_parser = ["always", "on-failure", "never"]
+    )]
     pub restart: String,
 
     /// The exit code that means "restart me now" (no backoff, not a crash)

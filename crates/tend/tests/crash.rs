@@ -1,0 +1,75 @@
+//! A tend that dies without stopping its programs (SIGKILL): the next `tend up` of the same app
+//! ends everything the dead one left, before it starts anything new.
+#![cfg(unix)]
+
+mod common;
+
+use common::*;
+
+fn config(pidfile: &std::path::Path) -> String {
+    format!(
+        r#"name = "demo"
+
+[programs.web]
+command = [{bin}, "spawn-tree", {pidfile}]
+stop = {{ timeout = "5s" }}
+"#,
+        bin = toml_str(&testbin_str()),
+        pidfile = toml_str(&text(pidfile))
+    )
+}
+
+#[test]
+fn the_next_up_ends_what_a_killed_tend_left_before_starting_again() {
+    let sb = Sandbox::new();
+    let app = sb.app("demo");
+    let first_pids = sb.path("pids-1");
+    sb.write("tend.toml", &config(&first_pids));
+
+    let first = sb.spawn(&["up"]);
+    let old = pids_of(&sb.wait_file(&first_pids));
+    let mut guard = KillOnDrop::new(&old);
+    assert_eq!(old.len(), 4, "leader, group child, setsid child, orphan: {old:?}");
+    let old_leader = old[0];
+    sb.wait_text(&app.tend_log(), &format!("web: started (pid {old_leader})"));
+    let old_record = app.record(old_leader);
+    assert!(old_record.exists(), "no record for the leader: {:?}", app.run_files());
+
+    first.signal(libc::SIGKILL);
+    let killed = first.wait();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&killed.status), Some(libc::SIGKILL));
+    for &pid in &old {
+        assert!(alive(pid), "{pid} of {old:?} should have outlived the killed tend");
+    }
+    assert!(old_record.exists(), "the record must outlive the killed tend");
+
+    // The same app again, with a new pid file so that the new run is told apart.
+    let second_pids = sb.path("pids-2");
+    sb.write("tend.toml", &config(&second_pids));
+    let second = sb.spawn(&["up"]);
+    let new = pids_of(&sb.wait_file(&second_pids));
+    guard.add(&new);
+    // By the time the new program runs, every old process is gone.
+    let left: Vec<u32> = old.iter().copied().filter(|&p| alive(p)).collect();
+    assert!(
+        left.is_empty(),
+        "old processes {left:?} of {old:?} still alive when the new run started"
+    );
+    assert!(!old_record.exists(), "the old record is still there: {:?}", app.run_files());
+    assert_eq!(app.run_files(), [format!("{}.json", new[0])]);
+
+    let log = sb.wait_text(&app.tend_log(), &format!("web: started (pid {})", new[0]));
+    let ended = line_index(
+        &log,
+        "demo: ended 4 process(es) left by a tend that is gone (1 record(s) cleared)",
+    );
+    let old_start = line_index(&log, &format!("web: started (pid {old_leader})"));
+    let new_start = line_index(&log, &format!("web: started (pid {})", new[0]));
+    assert!(old_start < ended && ended < new_start, "reaping must come between the runs:\n{log}");
+
+    second.signal(libc::SIGTERM);
+    second.wait().assert_code(0);
+    let left: Vec<u32> = new.iter().copied().filter(|&p| alive(p)).collect();
+    assert!(left.is_empty(), "{left:?} of {new:?}");
+    assert!(app.run_files().is_empty(), "{:?}", app.run_files());
+}
