@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Mutex;
 
-use crate::envvars::find_binary;
+use crate::envvars::{find_binary, not_found};
 use crate::{EnvVars, Proc, RunnerError};
 
 /// A boxed, sendable future, for the object-safe [`Environment`] trait.
@@ -105,9 +105,6 @@ impl Environment for NativeEnvironment {
             .get("PATH")
             .map(std::ffi::OsString::from)
             .or_else(|| std::env::var_os("PATH"));
-        find_binary(name, path.as_ref()).ok_or_else(|| RunnerError::BinaryNotFound {
-            name: name.to_string(),
-            path: path.map(|p| p.to_string_lossy().into_owned()).unwrap_or_default(),
-        })
+        find_binary(name, path.as_ref()).ok_or_else(|| not_found(name, path.as_ref()))
     }
 }

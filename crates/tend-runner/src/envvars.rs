@@ -83,6 +83,18 @@ pub(crate) fn find_binary(name: &str, path: Option<&OsString>) -> Option<std::pa
         .find(|full| is_executable(full))
 }
 
+/// The error for a binary [`find_binary`] did not find.
+pub(crate) fn not_found(name: &str, path: Option<&OsString>) -> crate::RunnerError {
+    if std::path::Path::new(name).components().count() > 1 {
+        crate::RunnerError::NotExecutable { path: name.to_string() }
+    } else {
+        crate::RunnerError::BinaryNotFound {
+            name: name.to_string(),
+            path: path.map(|p| p.to_string_lossy().into_owned()).unwrap_or_default(),
+        }
+    }
+}
+
 fn is_executable(path: &std::path::Path) -> bool {
     let Ok(meta) = std::fs::metadata(path) else { return false };
     #[cfg(unix)]

@@ -14,6 +14,12 @@ pub enum RunnerError {
         /// The PATH that was searched.
         path: String,
     },
+    /// The program was given as a path, and no executable file is there.
+    #[error("no executable file at `{path}`")]
+    NotExecutable {
+        /// The path as configured.
+        path: String,
+    },
     /// Spawning the process failed.
     #[error("starting `{program}`")]
     Spawn {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::child_record::ChildRecord;
-use crate::envvars::find_binary;
+use crate::envvars::{find_binary, not_found};
 use crate::output::{self, OutputSink, StdioSink, Stream};
 use crate::records::{Owner, RECORD_VERSION, RunRecord, RunRegistry, current_boot_id};
 use crate::tree::Tree;
@@ -281,12 +281,8 @@ impl Proc {
             .or(self.env_level.get("PATH"))
             .map(std::ffi::OsString::from)
             .or_else(|| std::env::var_os("PATH"));
-        let binary = find_binary(&self.program, path_var.as_ref()).ok_or_else(|| {
-            RunnerError::BinaryNotFound {
-                name: self.program.clone(),
-                path: path_var.map(|p| p.to_string_lossy().into_owned()).unwrap_or_default(),
-            }
-        })?;
+        let binary = find_binary(&self.program, path_var.as_ref())
+            .ok_or_else(|| not_found(&self.program, path_var.as_ref()))?;
         if !self.dir.is_dir() {
             return Err(RunnerError::NoSuchDir { dir: self.dir.clone() });
         }

@@ -132,13 +132,15 @@ async fn run_app(global: &Global, config: Config, mode: Mode) -> Result<u8, CliE
     }
     crate::reap::reap_app(&home).await;
 
-    for program in config.programs.iter().filter(|p| !p.env_files.is_empty()) {
-        tracing::warn!("{}: env_files are not loaded yet; they are ignored", program.name);
-    }
-
     let terminal = Terminal::new(global.color, global.quiet);
     let width = config.programs.iter().map(|p| p.name.len()).max().unwrap_or(0);
-    let context = Arc::new(AppContext { home: home.clone(), startup_kind: "start".into() });
+    let context = Arc::new(AppContext {
+        home: home.clone(),
+        startup_kind: "start".into(),
+        tend_home: global.home.clone(),
+        folder: config.folder.clone(),
+        dotenv: Arc::new(tend_fs::dotenv::DotenvCache::new()),
+    });
     let (supervisor, mut events) = Supervisor::new();
     tracing::info!(
         "{}: starting {} program(s); logs in {}",

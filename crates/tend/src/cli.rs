@@ -99,6 +99,23 @@ Exit code: the program's own exit code once it ends for good (128+N if killed by
 0 after a graceful stop (Ctrl-C, SIGTERM); 1 if it cannot be started.")]
     Run(RunArgs),
 
+    /// Show the environment a program would get, one variable per line with its source
+    #[command(
+        after_help = "Precedence, highest first: tend's own variables, the config's env, tend's own \
+environment, the program's env_files, <app folder>/.env, $TEND_HOME/.env. Values from dotenv \
+files are secrets: shown as *** unless --show-secrets."
+    )]
+    Env {
+        /// The program (default: every program of the app)
+        program: Option<String>,
+        /// Show secret values
+        #[arg(long)]
+        show_secrets: bool,
+        /// Print JSON: {"app", "programs": {NAME: [{key, value, source: {kind, file?}, secret}]}}
+        #[arg(long)]
+        json: bool,
+    },
+
     /// End processes that a crashed tend left behind (all apps, or one)
     #[command(
         after_help = "A process is ended only if its run record still matches it (same pid start time \
@@ -169,6 +186,12 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Up => crate::app::up(&global, &cli.file).await,
         Command::Run(args) => crate::app::run(&global, args).await,
+        Command::Env { program, show_secrets, json } => crate::env_cmd::show(
+            &global,
+            &cli.file,
+            program.as_deref(),
+            crate::env_cmd::EnvOptions { show_secrets, json },
+        ),
         Command::Reap { app } => crate::reap::reap(&global, app.as_deref()).await,
     }
 }

@@ -1,7 +1,10 @@
 //! Starting one program of an app: from its configuration to a running process, and the
 //! adapter that lets the supervisor drive `tend-runner` processes.
 
+use std::path::PathBuf;
 use std::sync::Arc;
+
+use tend_fs::dotenv::DotenvCache;
 
 use tend_runner::{
     Environment as _, NativeEnvironment, OutputSink, ProcHandle, ProcessEnd, RecordSpec,
@@ -10,6 +13,7 @@ use tend_runner::{
 use tend_supervisor::{BoxFuture, Exit, LaunchContext, LaunchError, Launcher, Running};
 
 use crate::config::ProgramConfig;
+use crate::environment;
 use crate::home::AppHome;
 
 /// What every program of an app shares.
@@ -19,6 +23,12 @@ pub struct AppContext {
     pub home: AppHome,
     /// How this start of the app is classified (`TEND_STARTUP_KIND`).
     pub startup_kind: String,
+    /// The tend home (for `$TEND_HOME/.env`).
+    pub tend_home: PathBuf,
+    /// The app's folder (for `<app folder>/.env`).
+    pub folder: PathBuf,
+    /// Parsed dotenv files, re-read when they change.
+    pub dotenv: Arc<DotenvCache>,
 }
 
 /// Starts runs of one configured program natively.
@@ -39,44 +49,76 @@ impl ProgramLauncher {
         ProgramLauncher { app, program, stop, sink, env }
     }
 
-    async fn start(&self, ctx: LaunchContext) -> Result<ProcHandle, tend_runner::RunnerError> {
+    async fn start(&self, ctx: LaunchContext) -> Result<ProcHandle, LaunchError> {
         let (binary, args) = match self.program.command.split_first() {
             Some((binary, args)) => (binary.as_str(), args),
             None => ("", &[][..]),
         };
-        let mut proc = self.env.new_proc(binary, args)?;
+        let plain = |e: &(dyn std::error::Error + 'static)| LaunchError::new(crate::exit::chain(e));
+        let mut proc = self.env.new_proc(binary, args).map_err(|e| plain(&e))?;
+        let home = &self.app.home;
+        let files = environment::dotenv_files(&self.app.tend_home, &self.app.folder, &self.program);
+        let file_vars = environment::from_files(&self.app.dotenv, &files).map_err(|e| plain(&e))?;
+        let mut secrets = Vec::new();
+        for (key, var) in file_vars {
+            // A dotenv file never overrides tend's environment or the config's `env`.
+            if std::env::var_os(&key).is_none() && !self.program.env.contains_key(&key) {
+                proc.env(key, var.value.as_str());
+                secrets.push(var.value);
+            }
+        }
         for (key, value) in &self.program.env {
             proc.env(key.as_str(), value.as_str());
         }
-        let home = &self.app.home;
-        proc.env("TEND_APP", home.app.as_str())
-            .env("TEND_PROGRAM", self.program.name.as_str())
-            .env("TEND_STATE_DIR", home.dir.to_string_lossy())
-            .env("TEND_STARTUP_KIND", self.app.startup_kind.as_str())
-            .env("TEND_RESTART_COUNT", ctx.restart_count.to_string())
-            .env("TEND_RESTART_REASON", ctx.reason.as_str())
-            .env(
-                "TEND_RESTART_EXIT_CODE",
-                self.program.restart_exit_code.map(|c| c.to_string()).unwrap_or_default(),
-            );
+        for (key, value) in
+            tend_vars(&self.app, &self.program, ctx.restart_count, ctx.reason.as_str())
+        {
+            proc.env(key, value);
+        }
         proc.output(self.sink.clone()).stop_policy(self.stop).record(RecordSpec {
             registry: RunRegistry::new(home.runs()),
             app: home.app.clone(),
             program: self.program.name.clone(),
         });
         let handle = proc.handle();
-        proc.start().await?;
-        Ok(handle)
+        match proc.start().await {
+            Ok(()) => Ok(handle),
+            Err(e) => Err(LaunchError::new(environment::mask(&crate::exit::chain(&e), &secrets))),
+        }
     }
+}
+
+/// The variables tend gives a program (`TEND_*`), for a start with `restart_count` and
+/// `reason`. `TEND_RUN_ID` is added by the runner at each spawn.
+pub fn tend_vars(
+    app: &AppContext,
+    program: &ProgramConfig,
+    restart_count: u32,
+    reason: &str,
+) -> Vec<(String, String)> {
+    let home = &app.home;
+    [
+        ("TEND_APP", home.app.clone()),
+        ("TEND_PROGRAM", program.name.clone()),
+        ("TEND_STATE_DIR", home.dir.to_string_lossy().into_owned()),
+        ("TEND_STARTUP_KIND", app.startup_kind.clone()),
+        ("TEND_RESTART_COUNT", restart_count.to_string()),
+        ("TEND_RESTART_REASON", reason.to_string()),
+        (
+            "TEND_RESTART_EXIT_CODE",
+            program.restart_exit_code.map(|c| c.to_string()).unwrap_or_default(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }
 
 impl Launcher for ProgramLauncher {
     fn launch(&self, ctx: LaunchContext) -> BoxFuture<'_, Result<Box<dyn Running>, LaunchError>> {
         Box::pin(async move {
-            match self.start(ctx).await {
-                Ok(handle) => Ok(Box::new(RunningProc(handle)) as Box<dyn Running>),
-                Err(e) => Err(LaunchError::new(crate::exit::chain(&e))),
-            }
+            let handle = self.start(ctx).await?;
+            Ok(Box::new(RunningProc(handle)) as Box<dyn Running>)
         })
     }
 }

@@ -6,6 +6,8 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod env_cmd;
+pub mod environment;
 pub mod exit;
 pub mod home;
 pub mod launch;

@@ -1,0 +1,121 @@
+//! `tend env [PROGRAM]`: the environment a program would get, and where each variable comes
+//! from.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use tend_fs::dotenv::DotenvCache;
+
+use crate::app::Global;
+use crate::config::Config;
+use crate::environment::{self, Source, Var};
+use crate::exit::CliError;
+use crate::home::AppHome;
+use crate::launch::{AppContext, tend_vars};
+
+/// Options of `tend env`.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvOptions {
+    /// Show secret values instead of `***`.
+    pub show_secrets: bool,
+    /// Print JSON instead of text.
+    pub json: bool,
+}
+
+#[derive(serde::Serialize)]
+struct JsonVar<'a> {
+    key: &'a str,
+    value: &'a str,
+    source: &'a Source,
+    secret: bool,
+}
+
+/// Prints the environment of `program` (or of every program) of the app in `file`.
+///
+/// # Errors
+/// A bad config, an unknown program, or an unreadable dotenv file (exit 1).
+pub fn show(
+    global: &Global,
+    file: &Path,
+    program: Option<&str>,
+    options: EnvOptions,
+) -> Result<u8, CliError> {
+    crate::logging::init(&global.level(), global.color, None);
+    let config = Config::load(file).map_err(|e| CliError::error(e.to_string()))?;
+    let programs: Vec<_> = match program {
+        Some(name) => vec![config.program(name).ok_or_else(|| {
+            let names: Vec<&str> = config.programs.iter().map(|p| p.name.as_str()).collect();
+            CliError::error(format!(
+                "no program `{name}` in {}; it has: {}",
+                file.display(),
+                names.join(", ")
+            ))
+        })?],
+        None => config.programs.iter().collect(),
+    };
+    let context = AppContext {
+        home: AppHome::new(&global.home, &config.name),
+        startup_kind: "start".into(),
+        tend_home: global.home.clone(),
+        folder: config.folder.clone(),
+        dotenv: Arc::new(DotenvCache::new()),
+    };
+    let inherited = environment::inherited();
+    let mut listing = Vec::new();
+    for program in programs {
+        let files = environment::dotenv_files(&context.tend_home, &context.folder, program);
+        let file_vars = environment::from_files(&context.dotenv, &files)
+            .map_err(|e| CliError::error(crate::exit::chain(&e)))?;
+        let mut tend = tend_vars(&context, program, 0, "start");
+        tend.push((
+            tend_runner::RUN_ID_VAR.to_string(),
+            "(a new random token at each start)".into(),
+        ));
+        let vars = environment::combine(&tend, &program.env, &inherited, file_vars);
+        listing.push((program.name.clone(), vars.into_values().collect::<Vec<Var>>()));
+    }
+    let shown = |var: &Var| -> String {
+        if var.is_secret() && !options.show_secrets { "***".into() } else { var.value.clone() }
+    };
+    let mut out = std::io::stdout().lock();
+    let result = if options.json {
+        let map: serde_json::Map<String, serde_json::Value> = listing
+            .iter()
+            .map(|(name, vars)| {
+                let values: Vec<String> = vars.iter().map(shown).collect();
+                let list: Vec<JsonVar<'_>> = vars
+                    .iter()
+                    .zip(&values)
+                    .map(|(v, value)| JsonVar {
+                        key: &v.key,
+                        value,
+                        source: &v.source,
+                        secret: v.is_secret(),
+                    })
+                    .collect();
+                (name.clone(), serde_json::to_value(list).unwrap_or_default())
+            })
+            .collect();
+        writeln!(out, "{}", serde_json::json!({ "app": config.name, "programs": map }))
+    } else {
+        let many = listing.len() > 1;
+        listing.iter().try_for_each(|(name, vars)| {
+            if many {
+                writeln!(out, "# {name}")?;
+            }
+            let width =
+                vars.iter().map(|v| v.key.len() + shown(v).len()).max().unwrap_or(0).min(48) + 1;
+            for var in vars {
+                let pair = format!("{}={}", var.key, shown(var).escape_debug());
+                writeln!(out, "{pair:<width$}  # {}", var.source)?;
+            }
+            if many { writeln!(out) } else { Ok(()) }
+        })
+    };
+    match result {
+        Ok(()) => Ok(crate::exit::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(crate::exit::SUCCESS),
+        Err(e) => Err(CliError::error(format!("writing to stdout: {e}"))),
+    }
+}
