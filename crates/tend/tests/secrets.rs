@@ -1,6 +1,7 @@
 //! Secrets from dotenv files: precedence, edits picked up at the next spawn, masking, and
 //! `tend env`.
 #![cfg(unix)]
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns
 
 mod common;
 
