@@ -85,7 +85,7 @@ impl LineSplitter {
     /// Feeds `data`; calls `emit` for every complete line (without its newline) and for every
     /// `max`-sized piece of an over-long line.
     pub fn push(&mut self, mut data: &[u8], emit: &mut impl FnMut(&[u8])) {
-        while let Some(pos) = memchr(b'\n', data) {
+        while let Some(pos) = memchr::memchr(b'\n', data) {
             let (line, rest) = (&data[..pos], &data[pos + 1..]);
             if self.pending.is_empty() {
                 self.emit_bounded(line, emit);
@@ -135,10 +135,6 @@ fn char_boundary(bytes: &[u8], max: usize) -> usize {
         .unwrap_or(max)
 }
 
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
-}
-
 /// Reads `reader` to its end, forwarding each line to `sink`.
 pub(crate) async fn forward<R: AsyncRead + Unpin>(
     mut reader: R,
@@ -151,7 +147,10 @@ pub(crate) async fn forward<R: AsyncRead + Unpin>(
     const LARGEST: usize = 64 * 1024;
     let mut splitter = LineSplitter::new(MAX_LINE);
     let mut buf = vec![0u8; FIRST];
-    let mut deliver = |line: &[u8]| sink.line(stream, &String::from_utf8_lossy(line));
+    let mut deliver = |line: &[u8]| match std::str::from_utf8(line) {
+        Ok(text) => sink.line(stream, text),
+        Err(_) => sink.line(stream, &String::from_utf8_lossy(line)),
+    };
     loop {
         match reader.read(&mut buf).await {
             Ok(0) => break,

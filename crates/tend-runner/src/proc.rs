@@ -337,7 +337,7 @@ impl Proc {
             return Err(RunnerError::StartFailed("the process vanished at spawn".into()));
         };
         let start_time = os::process_info(pid).map(|i| i.start_time).unwrap_or(0);
-        let tree = Tree { leader: pid, leader_start: start_time, token };
+        let tree = Tree { leader: pid, leader_start: start_time, token, ours: true };
         if let Some(spec) = &handle.shared.record
             && !spec.registry.dir().join(format!("{pid}.json")).exists()
         {

@@ -66,6 +66,7 @@ pub async fn reap_stale(registry: &RunRegistry, grace: Duration) -> ReapReport {
                 // can admit a stranger; a trusted one bounds group members by its start time.
                 leader_start: if leader_is_ours { record.start_time } else { u64::MAX },
                 token: record.run_id.clone(),
+                ours: false,
             };
             let outcome = tree.terminate(Signal::Terminate, grace, leader_is_ours).await;
             if outcome.signalled > 0 {

@@ -46,6 +46,9 @@ pub(crate) struct Tree {
     pub leader_start: u64,
     /// The run token in the environment of every process of this run.
     pub token: String,
+    /// Whether this tend started the run (so, with a subreaper, its processes are all in our
+    /// process tree); false for runs of a tend that is gone.
+    pub ours: bool,
 }
 
 impl Tree {
@@ -67,6 +70,51 @@ impl Tree {
 
     /// Every live process of this run, found by group, by parentage and by token.
     pub fn members(&self) -> Vec<ProcInfo> {
+        self.members_in_our_tree().unwrap_or_else(|| self.members_by_scan())
+    }
+
+    /// With a subreaper on Linux every process of a run is in tend's own process tree: the
+    /// leader's subtree, or an orphan adopted by tend (then identified by token or group).
+    /// Walking that tree costs in proportion to the run, not to the whole machine. `None` when
+    /// the tree cannot be walked (no subreaper, or the kernel cannot list children).
+    fn members_in_our_tree(&self) -> Option<Vec<ProcInfo>> {
+        if !self.ours || !crate::subreaper::is_enabled() {
+            return None;
+        }
+        let me = std::process::id();
+        let recent = |info: &ProcInfo| info.start_time >= self.leader_start;
+        let mut roots = Vec::new();
+        for child in os::children_of(me)? {
+            let Some(info) = os::process_info(child) else { continue };
+            let ours = child == self.leader
+                || (!is_owned(child)
+                    && ((info.pgid == self.leader && recent(&info))
+                        || os::has_token(child, &self.token)));
+            if ours {
+                roots.push(info);
+            }
+        }
+        let mut found: Vec<ProcInfo> = Vec::new();
+        let mut seen = BTreeSet::new();
+        while let Some(info) = roots.pop() {
+            if !seen.insert(info.pid) {
+                continue;
+            }
+            for child in os::children_of(info.pid).unwrap_or_default() {
+                if let Some(child_info) = os::process_info(child) {
+                    roots.push(child_info);
+                }
+            }
+            if !info.state.has_ended() {
+                found.push(info);
+            }
+        }
+        Some(found)
+    }
+
+    /// Every process on the machine, filtered: for systems without a subreaper, and for runs
+    /// of a tend that is gone (`reap_stale`).
+    fn members_by_scan(&self) -> Vec<ProcInfo> {
         let me = std::process::id();
         let infos: HashMap<u32, ProcInfo> = os::all_pids()
             .into_iter()

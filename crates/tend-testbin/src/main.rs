@@ -75,7 +75,8 @@ fn main() -> ExitCode {
             }
             append(path, "\n");
         }
-        "spew" => spew(&mut std::io::stdout().lock(), num(1)),
+        // Buffered like any program that writes a lot (Rust's stdout alone flushes per line).
+        "spew" => spew(&mut std::io::BufWriter::new(std::io::stdout().lock()), num(1)),
         "spew-file" => match std::fs::File::create(arg(2)) {
             Ok(file) => spew(&mut std::io::BufWriter::new(file), num(1)),
             Err(e) => {

@@ -76,7 +76,16 @@ impl RotatingFile {
     /// If rotating or writing fails. A failed rotation leaves the files as they were where
     /// possible, and the next write tries again to open the current file.
     pub fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
-        let len = line.len() as u64;
+        self.write_parts(&[line])
+    }
+
+    /// Writes one complete line given in parts (e.g. the text and its newline), with the same
+    /// guarantees as [`RotatingFile::write_line`] and no copy.
+    ///
+    /// # Errors
+    /// As [`RotatingFile::write_line`].
+    pub fn write_parts(&mut self, parts: &[&[u8]]) -> io::Result<()> {
+        let len: u64 = parts.iter().map(|p| p.len() as u64).sum();
         if self.size > 0 && self.size.saturating_add(len) > self.max_size {
             self.rotate()?;
         }
@@ -89,7 +98,9 @@ impl RotatingFile {
             }
         };
         let writer = self.writer.insert(writer);
-        writer.write_all(line)?;
+        for part in parts {
+            writer.write_all(part)?;
+        }
         self.size += len;
         Ok(())
     }

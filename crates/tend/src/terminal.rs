@@ -59,10 +59,7 @@ impl OutputSink for ProgramSink {
         if let Some(log) = &self.log
             && let Ok(mut log) = log.lock()
         {
-            let mut bytes = Vec::with_capacity(line.len() + 1);
-            bytes.extend_from_slice(line.as_bytes());
-            bytes.push(b'\n');
-            if let Err(e) = log.write_line(&bytes) {
+            if let Err(e) = log.write_parts(&[line.as_bytes(), b"\n"]) {
                 tracing::warn!("writing {}: {e}", log.path().display());
             }
         }

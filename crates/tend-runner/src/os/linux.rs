@@ -64,26 +64,35 @@ pub fn has_token(pid: u32, token: &str) -> bool {
     environ.split(|&b| b == 0).any(|entry| entry == wanted.as_bytes())
 }
 
-/// The pids of this process's children (including orphans adopted as a subreaper).
-pub fn own_children() -> Vec<u32> {
-    let me = std::process::id();
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return Vec::new() };
+/// The pids of `pid`'s children, from `/proc/<pid>/task/*/children`; `None` when the kernel
+/// cannot list them (no `CONFIG_PROC_CHILDREN`) or `pid` is gone.
+pub fn children_of(pid: u32) -> Option<Vec<u32>> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let mut children = Vec::new();
+    let mut readable = false;
     for task in tasks.flatten() {
         if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
+            readable = true;
             children.extend(text.split_ascii_whitespace().filter_map(|p| p.parse::<u32>().ok()));
         }
     }
-    if children.is_empty() {
+    readable.then(|| {
+        children.sort_unstable();
+        children.dedup();
+        children
+    })
+}
+
+/// The pids of this process's children (including orphans adopted as a subreaper).
+pub fn own_children() -> Vec<u32> {
+    let me = std::process::id();
+    children_of(me).unwrap_or_else(|| {
         // Kernels without CONFIG_PROC_CHILDREN: scan by parentage.
-        children = all_pids()
+        all_pids()
             .into_iter()
             .filter(|&pid| process_info(pid).is_some_and(|info| info.ppid == me))
-            .collect();
-    }
-    children.sort_unstable();
-    children.dedup();
-    children
+            .collect()
+    })
 }
 
 /// Makes this process the reaper of orphaned descendants (`PR_SET_CHILD_SUBREAPER`).

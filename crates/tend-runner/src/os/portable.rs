@@ -75,6 +75,11 @@ pub fn own_children() -> Vec<u32> {
         .collect()
 }
 
+/// Listing children directly is Linux-only: callers fall back to a scan.
+pub fn children_of(_pid: u32) -> Option<Vec<u32>> {
+    None
+}
+
 /// Subreapers exist only on Linux (and FreeBSD's procctl, not used here).
 pub fn set_subreaper() -> io::Result<()> {
     Err(io::Error::new(io::ErrorKind::Unsupported, "child subreaper is Linux-only"))

@@ -430,6 +430,7 @@ impl Ctx<'_> {
         };
         let mut program =
             ProgramConfig::new(field.name, self.command(command)?, self.folder.clone());
+        program.log = log;
         for field in &table.fields {
             match field.name {
                 "dir" => {

@@ -836,3 +836,11 @@ fn errors_are_send_and_sync() {
     assert_send_sync::<ConfigError>();
     assert_send_sync::<Config>();
 }
+
+#[test]
+fn app_log_table_is_every_programs_default() {
+    let text = "[log]\nmax_size = \"1GiB\"\nmax_files = 3\n[programs.a]\ncommand = \"x\"\n[programs.b]\ncommand = \"x\"\nlog = { max_files = 9 }\n";
+    let config = Config::parse(text, Path::new("tend.toml")).unwrap();
+    assert_eq!((config.programs[0].log.max_size, config.programs[0].log.max_files), (1 << 30, 3));
+    assert_eq!((config.programs[1].log.max_size, config.programs[1].log.max_files), (1 << 30, 9));
+}
