@@ -58,10 +58,9 @@ impl OutputSink for ProgramSink {
     fn line(&self, _stream: Stream, line: &str) {
         if let Some(log) = &self.log
             && let Ok(mut log) = log.lock()
+            && let Err(e) = log.write_parts(&[line.as_bytes(), b"\n"])
         {
-            if let Err(e) = log.write_parts(&[line.as_bytes(), b"\n"]) {
-                tracing::warn!("writing {}: {e}", log.path().display());
-            }
+            tracing::warn!("writing {}: {e}", log.path().display());
         }
         if !self.terminal.quiet
             && let Ok(mut out) = self.terminal.out.lock()
