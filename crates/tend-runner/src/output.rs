@@ -30,6 +30,16 @@ pub enum Stream {
 pub trait OutputSink: Send + Sync {
     /// One line of output, without its trailing newline.
     fn line(&self, stream: Stream, line: &str);
+
+    /// Several complete lines at once: `block` is one or more lines, each ending with `\n`,
+    /// none longer than [`MAX_LINE`]. The forwarder passes runs of ordinary lines this way so
+    /// that a sink can write them in one go; the default hands them to
+    /// [`line`](OutputSink::line) one by one.
+    fn lines(&self, stream: Stream, block: &str) {
+        for line in block.split_terminator('\n') {
+            self.line(stream, line);
+        }
+    }
     /// The end of a batch: make the lines so far visible.
     fn flush(&self) {}
 }
@@ -107,6 +117,11 @@ impl LineSplitter {
         }
     }
 
+    /// Whether part of a line is waiting for its end.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     /// Delivers what is left (a last line without newline), if anything.
     pub fn finish(&mut self, emit: &mut impl FnMut(&[u8])) {
         if !self.pending.is_empty() {
@@ -144,7 +159,7 @@ pub(crate) async fn forward<R: AsyncRead + Unpin>(
     // Start small (an idle program costs little memory) and grow while reads fill the buffer
     // (a chatty one gets large reads).
     const FIRST: usize = 4 * 1024;
-    const LARGEST: usize = 64 * 1024;
+    const LARGEST: usize = 256 * 1024;
     let mut splitter = LineSplitter::new(MAX_LINE);
     let mut buf = vec![0u8; FIRST];
     let mut deliver = |line: &[u8]| match std::str::from_utf8(line) {
@@ -155,7 +170,24 @@ pub(crate) async fn forward<R: AsyncRead + Unpin>(
         match reader.read(&mut buf).await {
             Ok(0) => break,
             Ok(n) => {
-                splitter.push(&buf[..n], &mut deliver);
+                let mut data = &buf[..n];
+                // Finish a line begun in an earlier read, then pass the complete lines of this
+                // read as one block when they are ordinary (valid UTF-8; a read is shorter than
+                // MAX_LINE, so no line in it is too long); the rest goes line by line.
+                if splitter.has_pending() {
+                    let end = memchr::memchr(b'\n', data).map_or(data.len(), |p| p + 1);
+                    splitter.push(&data[..end], &mut deliver);
+                    data = &data[end..];
+                }
+                if let Some(last) = memchr::memrchr(b'\n', data) {
+                    let (block, rest) = data.split_at(last + 1);
+                    match std::str::from_utf8(block) {
+                        Ok(text) if block.len() <= MAX_LINE => sink.lines(stream, text),
+                        _ => splitter.push(block, &mut deliver),
+                    }
+                    data = rest;
+                }
+                splitter.push(data, &mut deliver);
                 sink.flush();
                 if n == buf.len() && buf.len() < LARGEST {
                     buf.resize(buf.len() * 2, 0);
@@ -181,6 +213,29 @@ mod tests {
         }
         s.finish(&mut |l| out.push(l.to_vec()));
         out
+    }
+
+    #[tokio::test]
+    async fn forwarding_matches_line_by_line_splitting_across_read_sizes() {
+        let mut input = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..20_000usize {
+            let line = match i % 997 {
+                0 => vec![b'z'; 70_000], // longer than one read
+                1 => b"bad \xff utf8".to_vec(),
+                _ => format!("line {i} {}", "x".repeat(i % 150)).into_bytes(),
+            };
+            expected.push(String::from_utf8_lossy(&line).into_owned());
+            input.extend_from_slice(&line);
+            input.push(b'\n');
+        }
+        input.extend_from_slice(b"tail without newline");
+        expected.push("tail without newline".into());
+        let sink = MemorySink::default();
+        forward(std::io::Cursor::new(input), Stream::Stdout, Arc::new(sink.clone())).await;
+        let got: Vec<String> = sink.lines().into_iter().map(|(_, l)| l).collect();
+        assert_eq!(got.len(), expected.len());
+        assert!(got == expected, "forwarded lines differ");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! One process: configure, start, wait, stop.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd as _, OwnedFd};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -352,6 +352,15 @@ impl Proc {
         handle.shared.state.send_replace(ProcState::Running { pid });
 
         let mut forwarders = Vec::new();
+        for fd in [
+            child.stdout.as_ref().map(|o| o.as_raw_fd()),
+            child.stderr.as_ref().map(|e| e.as_raw_fd()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            unix::widen_pipe(fd);
+        }
         if stdout_to_sink && let Some(out) = child.stdout.take() {
             forwarders.push(tokio::spawn(output::forward(
                 out,

@@ -59,3 +59,16 @@ pub(crate) fn reap_if_ended(pid: u32) -> bool {
 pub(crate) fn pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
     nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(io::Error::from)
 }
+
+/// Asks for a larger pipe buffer (256 KiB instead of 64 KiB) so a chatty program is woken
+/// less often and its output is read in larger pieces. Pages are only used while data waits
+/// in the pipe. Best effort: Linux only, and refused above the system's limit.
+pub(crate) fn widen_pipe(fd: std::os::fd::RawFd) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: fcntl on a descriptor we own; failure is harmless.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETPIPE_SZ, 256 * 1024);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = fd;
+}

@@ -79,6 +79,21 @@ impl RotatingFile {
         self.write_parts(&[line])
     }
 
+    /// Writes a block of complete lines (each ending with `\n`) in one go when it fits in the
+    /// current file, else line by line so that rotation still falls between lines.
+    ///
+    /// # Errors
+    /// As [`RotatingFile::write_line`].
+    pub fn write_lines(&mut self, block: &[u8]) -> io::Result<()> {
+        if self.size.saturating_add(block.len() as u64) <= self.max_size {
+            return self.write_parts(&[block]);
+        }
+        for line in block.split_inclusive(|&b| b == b'\n') {
+            self.write_parts(&[line])?;
+        }
+        Ok(())
+    }
+
     /// Writes one complete line given in parts (e.g. the text and its newline), with the same
     /// guarantees as [`RotatingFile::write_line`] and no copy.
     ///
@@ -293,6 +308,29 @@ mod tests {
             assert!(text.len() <= 64, "{} has {} bytes", p.display(), text.len());
             assert!(text.ends_with('\n'));
             all.extend(text.split_inclusive('\n').map(str::to_owned));
+        }
+        assert_eq!(all, lines, "every line whole, in order, nothing lost");
+    }
+
+    #[test]
+    fn blocks_of_lines_never_split_a_line_either() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("web.log");
+        let mut f = RotatingFile::open(&path, 64, 100).unwrap();
+        let lines: Vec<String> =
+            (0..200).map(|i| format!("line {i} {}\n", "x".repeat(i % 23))).collect();
+        for block in lines.chunks(7) {
+            f.write_lines(block.concat().as_bytes()).unwrap();
+        }
+        f.flush().unwrap();
+        let mut all = Vec::new();
+        for n in (0..100).rev() {
+            let p = rotated_path(&path, n);
+            if exists(&p) {
+                let text = read(&p);
+                assert!(text.len() <= 64, "{} has {} bytes", p.display(), text.len());
+                all.extend(text.split_inclusive('\n').map(str::to_owned));
+            }
         }
         assert_eq!(all, lines, "every line whole, in order, nothing lost");
     }

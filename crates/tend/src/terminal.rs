@@ -71,6 +71,23 @@ impl OutputSink for ProgramSink {
         }
     }
 
+    fn lines(&self, _stream: Stream, block: &str) {
+        if let Some(log) = &self.log
+            && let Ok(mut log) = log.lock()
+            && let Err(e) = log.write_lines(block.as_bytes())
+        {
+            tracing::warn!("writing {}: {e}", log.path().display());
+        }
+        if !self.terminal.quiet
+            && let Ok(mut out) = self.terminal.out.lock()
+        {
+            for line in block.split_inclusive('\n') {
+                let _ = out.write_all(self.prefix.as_bytes());
+                let _ = out.write_all(line.as_bytes());
+            }
+        }
+    }
+
     fn flush(&self) {
         if let Some(log) = &self.log
             && let Ok(mut log) = log.lock()
