@@ -19,6 +19,7 @@ use crate::FsError;
 /// fsync or rename fails.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     remove_leftovers(path);
+    #[cfg_attr(not(unix), expect(unused_mut, reason = "only Unix sets a mode"))]
     let mut options = AtomicWriteFile::options();
     #[cfg(unix)]
     {

@@ -42,12 +42,16 @@
 //!
 //! # Caveats
 //!
-//! - Unix only for now; the Windows job-object implementation is not written yet.
+//! - Windows: each program runs in a job object (through `process-wrap`) that is terminated
+//!   as a whole on stop — there are no signals, so no grace period; descendants outside the
+//!   job are found by their run token. This path is type-checked here but has not run on
+//!   Windows yet.
 //! - A descendant that both leaves the group and scrubs its environment (`env -i` + `setsid`)
 //!   is found only by parentage while its parent lives, or as an adopted orphan.
 //! - [`enable_subreaper`] reaps every ended child that [`Proc`] does not own: a program that
 //!   enables it should spawn its other children through this crate too.
 
+#[cfg(unix)]
 mod child_record;
 mod environment;
 mod envvars;
@@ -62,12 +66,25 @@ mod signal;
 mod stats;
 mod subreaper;
 mod tree;
-mod unix;
+
+#[cfg(unix)]
+#[path = "unix.rs"]
+mod sys;
+#[cfg(windows)]
+#[path = "windows.rs"]
+mod sys;
+
+#[cfg(unix)]
+#[path = "launch_unix.rs"]
+mod platform;
+#[cfg(windows)]
+#[path = "launch_windows.rs"]
+mod platform;
 
 #[cfg(target_os = "linux")]
 #[path = "os/linux.rs"]
 mod os;
-#[cfg(all(unix, not(target_os = "linux")))]
+#[cfg(not(target_os = "linux"))]
 #[path = "os/portable.rs"]
 mod os;
 

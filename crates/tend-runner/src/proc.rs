@@ -1,20 +1,20 @@
 //! One process: configure, start, wait, stop.
 
-use std::os::fd::{AsRawFd as _, OwnedFd};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use tokio::io::AsyncWriteExt as _;
 use tokio::sync::watch;
 
-use crate::child_record::ChildRecord;
 use crate::envvars::{find_binary, not_found};
 use crate::output::{self, OutputSink, StdioSink, Stream};
+use crate::platform;
 use crate::records::{Owner, RECORD_VERSION, RunRecord, RunRegistry, current_boot_id};
 use crate::tree::Tree;
-use crate::{EnvVars, ProcessEnd, RUN_ID_VAR, RunnerError, Signal, os, tree, unix};
+use crate::{EnvVars, ProcessEnd, RUN_ID_VAR, RunnerError, Signal, tree};
 
 /// How a process is stopped: `signal` to its whole tree, up to `grace` for it to exit, then
 /// SIGKILL.
@@ -70,21 +70,24 @@ pub struct StopReport {
     pub survivors: Vec<u32>,
 }
 
-struct Shared {
-    state: watch::Sender<ProcState>,
-    stop_requested: AtomicBool,
+pub(crate) struct Shared {
+    pub(crate) state: watch::Sender<ProcState>,
+    pub(crate) stop_requested: AtomicBool,
     /// Set once the leader is reaped: from then on its pid may be reused, so the group id must
     /// no longer be signalled as a whole.
-    reaped: AtomicBool,
-    tree: std::sync::Mutex<Option<Tree>>,
-    record: Option<RecordSpec>,
-    policy: StopPolicy,
+    pub(crate) reaped: AtomicBool,
+    pub(crate) tree: std::sync::Mutex<Option<Tree>>,
+    /// Asks the waiter to end the process's job object (Windows: no signals there).
+    #[cfg(windows)]
+    pub(crate) kill: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<()>>>,
+    pub(crate) record: Option<RecordSpec>,
+    pub(crate) policy: StopPolicy,
 }
 
 /// A cloneable handle on a started [`Proc`]: wait for it, stop it, look at it.
 #[derive(Clone)]
 pub struct ProcHandle {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for ProcHandle {
@@ -116,8 +119,8 @@ pub struct Proc {
     env_level: EnvVars,
     vars: EnvVars,
     output: Arc<dyn OutputSink>,
-    stdin: Option<OwnedFd>,
-    stdout: Option<OwnedFd>,
+    stdin: Option<tokio::io::DuplexStream>,
+    stdout: Option<tokio::io::DuplexStream>,
     record: Option<RecordSpec>,
     policy: StopPolicy,
     handle: Option<ProcHandle>,
@@ -199,35 +202,38 @@ impl Proc {
         self
     }
 
-    /// A pipe to the process's stdin (otherwise it reads from the null device). Close it to
-    /// deliver end-of-file. Must be taken before start, once.
+    /// A pipe to the process's stdin (otherwise it reads from the null device). Close it
+    /// (shut it down) to deliver end-of-file. Must be taken before start, once.
     ///
     /// # Errors
     /// [`RunnerError::PipeTaken`] after start or on a second call.
-    pub fn stdin_pipe(&mut self) -> Result<tokio::net::unix::pipe::Sender, RunnerError> {
-        if self.handle.is_some() || self.stdin.is_some() {
+    pub fn stdin_pipe(&mut self) -> Result<tokio::io::DuplexStream, RunnerError> {
+        if self.started() || self.stdin.is_some() {
             return Err(RunnerError::PipeTaken("stdin"));
         }
-        let (read, write) = unix::pipe().map_err(|e| RunnerError::io("creating a pipe", e))?;
-        self.stdin = Some(read);
-        tokio::net::unix::pipe::Sender::from_owned_fd(write)
-            .map_err(|e| RunnerError::io("creating a pipe", e))
+        let (ours, theirs) = tokio::io::duplex(PIPE_BUFFER);
+        self.stdin = Some(ours);
+        Ok(theirs)
     }
 
     /// A pipe from the process's stdout, which then bypasses the output sink (stderr still goes
-    /// to it). Read it to the end: the process blocks when it is full. Must be taken before
+    /// to it). Read it to the end: the process blocks when it is full. It reaches end-of-file
+    /// when the process and its descendants have closed their stdout. Must be taken before
     /// start, once.
     ///
     /// # Errors
     /// [`RunnerError::PipeTaken`] after start or on a second call.
-    pub fn stdout_pipe(&mut self) -> Result<tokio::net::unix::pipe::Receiver, RunnerError> {
-        if self.handle.is_some() || self.stdout.is_some() {
+    pub fn stdout_pipe(&mut self) -> Result<tokio::io::DuplexStream, RunnerError> {
+        if self.started() || self.stdout.is_some() {
             return Err(RunnerError::PipeTaken("stdout"));
         }
-        let (read, write) = unix::pipe().map_err(|e| RunnerError::io("creating a pipe", e))?;
-        self.stdout = Some(write);
-        tokio::net::unix::pipe::Receiver::from_owned_fd(read)
-            .map_err(|e| RunnerError::io("creating a pipe", e))
+        let (ours, theirs) = tokio::io::duplex(PIPE_BUFFER);
+        self.stdout = Some(ours);
+        Ok(theirs)
+    }
+
+    fn started(&self) -> bool {
+        self.handle.as_ref().is_some_and(|h| h.state() != ProcState::NotStarted)
     }
 
     /// A handle for waiting on and stopping the process from elsewhere. Before start it stays
@@ -244,6 +250,8 @@ impl Proc {
                 stop_requested: AtomicBool::new(false),
                 reaped: AtomicBool::new(false),
                 tree: std::sync::Mutex::new(None),
+                #[cfg(windows)]
+                kill: std::sync::Mutex::new(None),
                 record,
                 policy,
             }),
@@ -288,87 +296,58 @@ impl Proc {
         }
         let token = new_token();
         let mut cmd = tokio::process::Command::new(&binary);
-        cmd.args(&self.args).current_dir(&self.dir).process_group(0).kill_on_drop(false);
+        cmd.args(&self.args).current_dir(&self.dir).kill_on_drop(false);
         for (k, v) in self.env_level.iter().chain(self.vars.iter()) {
             cmd.env(k, v);
         }
         cmd.env(RUN_ID_VAR, &token);
-        cmd.stdin(self.stdin.take().map_or_else(Stdio::null, Stdio::from));
-        let stdout_to_sink = self.stdout.is_none();
-        cmd.stdout(self.stdout.take().map_or_else(Stdio::piped, Stdio::from));
+        cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        cmd.stdout(Stdio::piped());
         cmd.stderr(Stdio::piped());
-
-        // The run record is written by the forked child itself, before exec (see
-        // `child_record`): the program never runs unless its record is on disk.
-        if let Some(spec) = &handle.shared.record {
-            crate::records::create_private_dir(spec.registry.dir())?;
-            let record = RunRecord {
-                version: RECORD_VERSION,
-                app: spec.app.clone(),
-                program: spec.program.clone(),
-                pgid: 0,
-                pid: 0,
-                start_time: 0,
-                boot_id: current_boot_id().unwrap_or_default(),
-                argv: std::iter::once(self.program.clone()).chain(self.args.clone()).collect(),
-                cwd: self.dir.clone(),
-                run_id: token.clone(),
-                owner: Owner::current(),
-                started_at: RunRecord::now_secs(),
-            };
-            let writer = ChildRecord::new(spec.registry.dir(), &record)?;
-            // SAFETY: the closure runs in the forked child before exec and makes only
-            // async-signal-safe calls without allocating (see `ChildRecord::write_in_child`).
-            unsafe {
-                cmd.pre_exec(move || {
-                    if !writer.write_in_child() {
-                        let msg =
-                            b"tend: cannot write the run record; the program was not started\n";
-                        libc::write(2, msg.as_ptr().cast(), msg.len());
-                        libc::_exit(125);
-                    }
-                    Ok(())
-                });
-            }
-        }
-        let mut child = tree::spawn_owned(|| cmd.spawn(), tokio::process::Child::id)
-            .map_err(|source| RunnerError::Spawn { program: self.program.clone(), source })?;
-        let Some(pid) = child.id() else {
-            return Err(RunnerError::StartFailed("the process vanished at spawn".into()));
-        };
-        let start_time = os::process_info(pid).map(|i| i.start_time).unwrap_or(0);
-        let tree = Tree { leader: pid, leader_start: start_time, token, ours: true };
-        if let Some(spec) = &handle.shared.record
-            && !spec.registry.dir().join(format!("{pid}.json")).exists()
-        {
-            // The child could not write its record and exited 125 without running the program.
-            let _ = child.wait().await;
-            tree::disown(pid);
-            return Err(RunnerError::StartFailed("the run record could not be written".into()));
-        }
+        let record = handle.shared.record.as_ref().map(|spec| RunRecord {
+            version: RECORD_VERSION,
+            app: spec.app.clone(),
+            program: spec.program.clone(),
+            pgid: 0,
+            pid: 0,
+            start_time: 0,
+            boot_id: current_boot_id().unwrap_or_default(),
+            argv: std::iter::once(self.program.clone()).chain(self.args.clone()).collect(),
+            cwd: self.dir.clone(),
+            run_id: token.clone(),
+            owner: Owner::current(),
+            started_at: RunRecord::now_secs(),
+        });
+        let mut launched = platform::launch(cmd, &self.program, handle, record).await?;
+        let pid = launched.pid;
+        let tree = Tree { leader: pid, leader_start: launched.start_time, token, ours: true };
         if let Ok(mut slot) = handle.shared.tree.lock() {
             *slot = Some(tree.clone());
         }
         handle.shared.state.send_replace(ProcState::Running { pid });
 
         let mut forwarders = Vec::new();
-        for fd in [
-            child.stdout.as_ref().map(|o| o.as_raw_fd()),
-            child.stderr.as_ref().map(|e| e.as_raw_fd()),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            unix::widen_pipe(fd);
+        if let (Some(mut feed), Some(mut stdin)) = (self.stdin.take(), launched.stdin.take()) {
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut feed, &mut stdin).await;
+                let _ = stdin.shutdown().await;
+            });
         }
-        if stdout_to_sink && let Some(out) = child.stdout.take() {
-            forwarders.push(tokio::spawn(output::forward(
+        match (self.stdout.take(), launched.stdout.take()) {
+            (Some(mut pipe), Some(mut out)) => {
+                forwarders.push(tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut out, &mut pipe).await;
+                    let _ = pipe.shutdown().await;
+                }));
+            }
+            (None, Some(out)) => forwarders.push(tokio::spawn(output::forward(
                 out,
                 Stream::Stdout,
                 self.output.clone(),
-            )));
+            ))),
+            _ => {}
         }
-        if let Some(err) = child.stderr.take() {
+        if let Some(err) = launched.stderr.take() {
             forwarders.push(tokio::spawn(output::forward(
                 err,
                 Stream::Stderr,
@@ -377,10 +356,7 @@ impl Proc {
         }
         let shared = handle.shared.clone();
         tokio::spawn(async move {
-            let end = match child.wait().await {
-                Ok(status) => ProcessEnd::from(status),
-                Err(_) => ProcessEnd::Exited(-1),
-            };
+            let end = launched.wait.await;
             shared.reaped.store(true, Ordering::SeqCst);
             tree::disown(pid);
             let mut clean = true;
@@ -433,6 +409,9 @@ impl Proc {
         self.handle.as_ref().is_some_and(ProcHandle::is_running)
     }
 }
+
+/// The buffer of the in-memory pipes of [`Proc::stdin_pipe`] and [`Proc::stdout_pipe`].
+const PIPE_BUFFER: usize = 64 * 1024;
 
 /// How long output may take to drain after a process tree ended.
 const DRAIN: Duration = Duration::from_secs(2);
@@ -526,6 +505,8 @@ impl ProcHandle {
         };
         let policy = self.shared.policy;
         // Signal the group as a whole only while the leader is unreaped (its id is then ours).
+        #[cfg(windows)]
+        platform::request_kill(&self.shared);
         let group_signal = !self.shared.reaped.load(Ordering::SeqCst);
         let outcome = tree.terminate(policy.signal, policy.grace, group_signal).await;
         let end = tokio::time::timeout(tree::KILL_WAIT + DRAIN, self.wait())

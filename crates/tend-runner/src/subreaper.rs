@@ -16,6 +16,7 @@ static ENABLED: AtomicBool = AtomicBool::new(false);
 pub fn enable_subreaper() -> std::io::Result<()> {
     crate::os::set_subreaper()?;
     ENABLED.store(true, Ordering::SeqCst);
+    #[cfg(unix)]
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
         let mut sigchld = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child())?;
         handle.spawn(async move {

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::stats::ProcInfo;
-use crate::{Signal, os, unix};
+use crate::{Signal, os, sys};
 
 /// Pids of the children this crate spawned and still waits on through tokio. The orphan
 /// reaper never touches them, so it cannot steal an exit status from tokio.
@@ -56,7 +56,7 @@ impl Tree {
     /// of our own children that tokio does not own (an orphan adopted as subreaper) carries the
     /// token. Exact only with a subreaper; elsewhere it says yes and lets the scan decide.
     pub fn may_have_leftovers(&self) -> bool {
-        if unix::group_exists(self.leader) {
+        if sys::group_exists(self.leader) {
             return true;
         }
         if !cfg!(target_os = "linux") || !crate::subreaper::is_enabled() {
@@ -158,7 +158,7 @@ impl Tree {
     ) -> Terminated {
         let mut outcome = Terminated::default();
         let members = self.members();
-        if members.is_empty() && !(group_signal && unix::group_exists(self.leader)) {
+        if members.is_empty() && !(group_signal && sys::group_exists(self.leader)) {
             return outcome;
         }
         outcome.signalled = members.len();
@@ -193,17 +193,17 @@ impl Tree {
 
     fn send(&self, signal: Signal, members: &[ProcInfo], group_signal: bool) {
         if group_signal {
-            let _ = unix::signal_group(self.leader, signal);
+            let _ = sys::signal_group(self.leader, signal);
         }
         for info in members {
             if !(group_signal && info.pgid == self.leader) {
-                let _ = unix::signal_pid(info.pid, signal);
+                let _ = sys::signal_pid(info.pid, signal);
             }
         }
         if signal != Signal::Kill && signal != Signal::Continue {
             // A stopped process cannot act on a polite signal until it is continued.
             for info in members.iter().filter(|i| i.state == crate::ProcessState::Stopped) {
-                let _ = unix::signal_pid(info.pid, Signal::Continue);
+                let _ = sys::signal_pid(info.pid, Signal::Continue);
             }
         }
     }
@@ -252,6 +252,6 @@ pub fn reap_orphans() -> usize {
         .into_iter()
         .filter(|pid| !owned.contains(pid))
         .filter(|&pid| os::process_info(pid).is_some_and(|i| i.state.has_ended()))
-        .filter(|&pid| unix::reap_if_ended(pid))
+        .filter(|&pid| sys::reap_if_ended(pid))
         .count()
 }

@@ -55,11 +55,6 @@ pub(crate) fn reap_if_ended(pid: u32) -> bool {
     )
 }
 
-/// A close-on-exec pipe: (read end, write end).
-pub(crate) fn pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
-    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(io::Error::from)
-}
-
 /// Asks for a larger pipe buffer (256 KiB instead of 64 KiB) so a chatty program is woken
 /// less often and its output is read in larger pieces. Pages are only used while data waits
 /// in the pipe. Best effort: Linux only, and refused above the system's limit.

@@ -1,4 +1,5 @@
-//! Process inspection on Unix systems other than Linux, through `sysinfo`.
+//! Process inspection on systems other than Linux (macOS, the BSDs, Windows), through
+//! `sysinfo`.
 //!
 //! Coarser than the Linux module: start times are in seconds and there is no pidfd, so
 //! [`exited`] polls.
@@ -12,11 +13,11 @@ use crate::stats::{ProcInfo, ProcessState};
 
 /// An identifier of the current boot: the boot time in seconds.
 pub fn boot_id() -> io::Result<String> {
-    Ok(System::boot_time().to_string())
+    System::boot_time().map(|t| t.to_string()).map_err(|e| io::Error::other(e.to_string()))
 }
 
-fn system_with(pids: Option<&[Pid]>, environ: bool) -> System {
-    let mut sys = System::new();
+fn system_with(pids: Option<&[Pid]>, environ: bool) -> Option<System> {
+    let mut sys = System::new().ok()?;
     let kind = ProcessRefreshKind::nothing().with_cpu().with_memory();
     let kind = if environ { kind.with_environ(UpdateKind::Always) } else { kind };
     let which = match pids {
@@ -24,19 +25,18 @@ fn system_with(pids: Option<&[Pid]>, environ: bool) -> System {
         None => ProcessesToUpdate::All,
     };
     sys.refresh_processes_specifics(which, true, kind);
-    sys
+    Some(sys)
 }
 
 /// What the system says about `pid`, or `None` if there is no such process.
 pub fn process_info(pid: u32) -> Option<ProcInfo> {
     let spid = Pid::from_u32(pid);
-    let sys = system_with(Some(&[spid]), false);
+    let sys = system_with(Some(&[spid]), false)?;
     let p = sys.process(spid)?;
     Some(ProcInfo {
         pid,
         ppid: p.parent().map(|p| p.as_u32()).unwrap_or(0),
-        // SAFETY: getpgid has no preconditions.
-        pgid: u32::try_from(unsafe { libc::getpgid(pid as libc::pid_t) }).unwrap_or(0),
+        pgid: process_group(pid),
         start_time: p.start_time(),
         state: ProcessState::from_code(match p.status() {
             sysinfo::ProcessStatus::Run => 'R',
@@ -51,15 +51,30 @@ pub fn process_info(pid: u32) -> Option<ProcInfo> {
     })
 }
 
+#[cfg(unix)]
+fn process_group(pid: u32) -> u32 {
+    let Ok(pid) = libc::pid_t::try_from(pid) else { return 0 };
+    // SAFETY: getpgid has no preconditions.
+    u32::try_from(unsafe { libc::getpgid(pid) }).unwrap_or(0)
+}
+
+/// Windows has no process groups in this sense (job objects stand in for them).
+#[cfg(not(unix))]
+fn process_group(_pid: u32) -> u32 {
+    0
+}
+
 /// Every pid on the system.
 pub fn all_pids() -> Vec<u32> {
-    system_with(None, false).processes().keys().map(|p| p.as_u32()).collect()
+    system_with(None, false)
+        .map(|sys| sys.processes().keys().map(|p| p.as_u32()).collect())
+        .unwrap_or_default()
 }
 
 /// Whether `pid`'s environment holds `TEND_RUN_ID=<token>`.
 pub fn has_token(pid: u32, token: &str) -> bool {
     let spid = Pid::from_u32(pid);
-    let sys = system_with(Some(&[spid]), true);
+    let Some(sys) = system_with(Some(&[spid]), true) else { return false };
     let wanted = format!("{}={token}", crate::RUN_ID_VAR);
     sys.process(spid).is_some_and(|p| p.environ().iter().any(|e| e.to_str() == Some(&wanted)))
 }
@@ -67,7 +82,7 @@ pub fn has_token(pid: u32, token: &str) -> bool {
 /// The pids of this process's children.
 pub fn own_children() -> Vec<u32> {
     let me = std::process::id();
-    let sys = system_with(None, false);
+    let Some(sys) = system_with(None, false) else { return Vec::new() };
     sys.processes()
         .iter()
         .filter(|(_, p)| p.parent().map(|pp| pp.as_u32()) == Some(me))

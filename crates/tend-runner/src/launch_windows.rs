@@ -1,0 +1,87 @@
+//! Starting a program on Windows: in a job object of its own (through `process-wrap`), so
+//! that ending the job ends every process the program started.
+//!
+//! There are no signals: a stop terminates the job at once. The run record is written by
+//! tend right after the spawn (the job-object wrapper starts the process suspended and
+//! resumes it once it is in the job; there is no window between fork and exec to use).
+//! Type-checked on Linux against the Windows target; not yet run on Windows.
+
+use process_wrap::tokio::{CommandWrap, JobObject, KillOnDrop};
+
+use crate::environment::BoxFuture;
+use crate::proc::Shared;
+use crate::records::RunRecord;
+use crate::{ProcHandle, ProcessEnd, RunnerError, os, tree};
+
+/// A started leader process.
+pub(crate) struct Launched {
+    pub pid: u32,
+    pub start_time: u64,
+    pub stdin: Option<tokio::process::ChildStdin>,
+    pub stdout: Option<tokio::process::ChildStdout>,
+    pub stderr: Option<tokio::process::ChildStderr>,
+    /// Resolves when the leader has ended; the job (and whatever is left in it) is then
+    /// terminated.
+    pub wait: BoxFuture<'static, ProcessEnd>,
+}
+
+/// Spawns `cmd` in a new job object and records it.
+pub(crate) async fn launch(
+    cmd: tokio::process::Command,
+    program: &str,
+    handle: &ProcHandle,
+    record: Option<RunRecord>,
+) -> Result<Launched, RunnerError> {
+    let mut wrap = CommandWrap::from(cmd);
+    wrap.wrap(JobObject).wrap(KillOnDrop);
+    let mut child = tree::spawn_owned(|| wrap.spawn(), |c| c.id())
+        .map_err(|source| RunnerError::Spawn { program: program.to_string(), source })?;
+    let Some(pid) = child.id() else {
+        return Err(RunnerError::StartFailed("the process vanished at spawn".into()));
+    };
+    let start_time = os::process_info(pid).map(|i| i.start_time).unwrap_or(0);
+    if let (Some(spec), Some(mut record)) = (&handle.shared.record, record) {
+        record.pgid = pid;
+        record.pid = pid;
+        record.start_time = start_time;
+        if let Err(e) = spec.registry.write(&record) {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+            tree::disown(pid);
+            return Err(e);
+        }
+    }
+    let (stdin, stdout, stderr) =
+        (child.stdin().take(), child.stdout().take(), child.stderr().take());
+    let (kill_tx, mut kill_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    if let Ok(mut slot) = handle.shared.kill.lock() {
+        *slot = Some(kill_tx);
+    }
+    let wait = Box::pin(async move {
+        loop {
+            let kill = tokio::select! {
+                status = child.wait() => {
+                    break match status {
+                        Ok(status) => ProcessEnd::from(status),
+                        Err(_) => ProcessEnd::Exited(-1),
+                    };
+                }
+                Some(()) = kill_rx.recv() => true,
+            };
+            if kill {
+                let _ = child.start_kill();
+            }
+        }
+        // Dropping `child` (KillOnDrop) terminates the job: nothing outlives the leader.
+    });
+    Ok(Launched { pid, start_time, stdin, stdout, stderr, wait })
+}
+
+/// Asks the waiter to terminate the job.
+pub(crate) fn request_kill(shared: &Shared) {
+    if let Ok(slot) = shared.kill.lock()
+        && let Some(tx) = slot.as_ref()
+    {
+        let _ = tx.send(());
+    }
+}
