@@ -4,20 +4,9 @@
 use std::os::fd::AsRawFd as _;
 
 use crate::child_record::ChildRecord;
-use crate::environment::BoxFuture;
+use crate::proc::Launched;
 use crate::records::RunRecord;
 use crate::{ProcHandle, ProcessEnd, RunnerError, os, sys, tree};
-
-/// A started leader process.
-pub(crate) struct Launched {
-    pub pid: u32,
-    pub start_time: u64,
-    pub stdin: Option<tokio::process::ChildStdin>,
-    pub stdout: Option<tokio::process::ChildStdout>,
-    pub stderr: Option<tokio::process::ChildStderr>,
-    /// Resolves when the leader has ended and been reaped.
-    pub wait: BoxFuture<'static, ProcessEnd>,
-}
 
 /// Spawns `cmd` as the leader of a new process group. With `record`, the forked child writes
 /// it (completed with its pid and start time) before `exec`, and the program never runs

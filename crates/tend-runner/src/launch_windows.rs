@@ -8,22 +8,10 @@
 
 use process_wrap::tokio::{CommandWrap, JobObject, KillOnDrop};
 
-use crate::environment::BoxFuture;
+use crate::proc::Launched;
 use crate::proc::Shared;
 use crate::records::RunRecord;
 use crate::{ProcHandle, ProcessEnd, RunnerError, os, tree};
-
-/// A started leader process.
-pub(crate) struct Launched {
-    pub pid: u32,
-    pub start_time: u64,
-    pub stdin: Option<tokio::process::ChildStdin>,
-    pub stdout: Option<tokio::process::ChildStdout>,
-    pub stderr: Option<tokio::process::ChildStderr>,
-    /// Resolves when the leader has ended; the job (and whatever is left in it) is then
-    /// terminated.
-    pub wait: BoxFuture<'static, ProcessEnd>,
-}
 
 /// Spawns `cmd` in a new job object and records it.
 pub(crate) async fn launch(

@@ -410,6 +410,18 @@ impl Proc {
     }
 }
 
+/// A leader process as the platform module started it.
+pub(crate) struct Launched {
+    pub pid: u32,
+    pub start_time: u64,
+    pub stdin: Option<tokio::process::ChildStdin>,
+    pub stdout: Option<tokio::process::ChildStdout>,
+    pub stderr: Option<tokio::process::ChildStderr>,
+    /// Resolves when the leader has ended (and, on Unix, been reaped; on Windows, its job has
+    /// been terminated).
+    pub wait: crate::BoxFuture<'static, ProcessEnd>,
+}
+
 /// The buffer of the in-memory pipes of [`Proc::stdin_pipe`] and [`Proc::stdout_pipe`].
 const PIPE_BUFFER: usize = 64 * 1024;
 
