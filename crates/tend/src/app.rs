@@ -94,16 +94,8 @@ fn policy_of(program: &ProgramConfig) -> Policy {
             Restart::Never => RestartPolicy::Never,
         },
         restart_exit_code: program.restart_exit_code,
-        backoff: tend_supervisor::Backoff {
-            initial: program.backoff.initial,
-            max: program.backoff.max,
-            factor: program.backoff.factor,
-            reset_after: program.backoff.reset_after,
-        },
-        max_restarts: tend_supervisor::MaxRestarts {
-            count: program.max_restarts.count,
-            within: program.max_restarts.within,
-        },
+        backoff: program.backoff,
+        max_restarts: program.max_restarts,
     }
 }
 

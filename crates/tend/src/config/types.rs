@@ -202,45 +202,8 @@ impl fmt::Display for Restart {
     }
 }
 
-/// Delay before restarting after the n-th crash in a row: `initial × factorⁿ`, capped at
-/// `max`; the count goes back to 0 after `reset_after` of uptime.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Backoff {
-    /// Delay after the first crash.
-    pub initial: Duration,
-    /// Longest delay; never less than `initial`.
-    pub max: Duration,
-    /// Growth per crash; finite and at least 1.
-    pub factor: f64,
-    /// Uptime after which the program counts as healthy again.
-    pub reset_after: Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Backoff {
-        Backoff {
-            initial: Duration::from_secs(1),
-            max: Duration::from_secs(60),
-            factor: 2.0,
-            reset_after: Duration::from_secs(30),
-        }
-    }
-}
-
-/// Crash-loop guard: more than `count` crash restarts within `within` makes a program fatal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MaxRestarts {
-    /// Restarts allowed in the window.
-    pub count: u32,
-    /// The sliding window.
-    pub within: Duration,
-}
-
-impl Default for MaxRestarts {
-    fn default() -> MaxRestarts {
-        MaxRestarts { count: 10, within: Duration::from_secs(60) }
-    }
-}
+/// Backoff and the crash-loop guard are the supervisor's own types: the config fills them in.
+pub use tend_supervisor::{Backoff, MaxRestarts};
 
 /// Graceful stop: `signal` to the process group, then SIGKILL after `timeout`.
 #[derive(Debug, Clone, PartialEq, Eq)]
