@@ -13,6 +13,8 @@ use crate::config::{Config, ProgramConfig, Restart};
 use crate::exit::{self, CliError};
 use crate::home::AppHome;
 use crate::launch::{AppContext, ProgramLauncher};
+use crate::lifecycle::lock::AppLock;
+use crate::lifecycle::startup::Startup;
 use crate::logfile::RotatingFile;
 use crate::terminal::{ProgramSink, Terminal};
 
@@ -47,9 +49,9 @@ enum Mode {
 ///
 /// # Errors
 /// A configuration error (exit 1), or a state folder that cannot be created.
-pub async fn up(global: &Global, file: &Path) -> Result<u8, CliError> {
+pub async fn up(global: &Global, file: &Path, replace: bool) -> Result<u8, CliError> {
     let config = Config::load(file).map_err(|e| CliError::error(e.to_string()))?;
-    run_app(global, config, Mode::Up).await
+    run_app(global, config, Mode::Up, replace).await
 }
 
 /// `tend run`.
@@ -83,7 +85,7 @@ pub async fn run(global: &Global, args: RunArgs) -> Result<u8, CliError> {
     program.backoff.max = args.backoff_max.max(args.backoff_initial);
     program.stop.timeout = args.stop_timeout;
     let config = Config::single(name, program).map_err(|e| CliError::error(e.to_string()))?;
-    run_app(global, config, Mode::Run).await
+    run_app(global, config, Mode::Run, args.replace).await
 }
 
 fn policy_of(program: &ProgramConfig) -> Policy {
@@ -99,7 +101,12 @@ fn policy_of(program: &ProgramConfig) -> Policy {
     }
 }
 
-async fn run_app(global: &Global, config: Config, mode: Mode) -> Result<u8, CliError> {
+async fn run_app(
+    global: &Global,
+    config: Config,
+    mode: Mode,
+    replace: bool,
+) -> Result<u8, CliError> {
     if let Some(program) =
         config.programs.iter().find(|p| p.runner != crate::config::Runner::Native)
     {
@@ -116,6 +123,15 @@ async fn run_app(global: &Global, config: Config, mode: Mode) -> Result<u8, CliE
         ))
     })?;
     crate::logging::init(&global.level(), global.color, Some(&home.tend_log()));
+    // One instance per app, before anything is reaped or started; held until tend exits.
+    let command = if mode == Mode::Up { "tend up" } else { "tend run" };
+    let _lock = AppLock::acquire(&home.pid_file(), replace)
+        .await
+        .map_err(|e| CliError::error(e.explain(&config.name, command)))?;
+    let startup = Startup::begin(&home).map_err(|e| {
+        CliError::error(format!("{}: cannot record the start: {}", config.name, exit::chain(&e)))
+    })?;
+    tracing::info!("{}: startup kind {}", config.name, startup.kind);
     // Listen before any program starts: a SIGTERM from then on is a graceful stop, never the
     // default action (which would kill tend and leave its programs behind).
     let mut stop_signals = StopSignals::new()?;
@@ -128,7 +144,7 @@ async fn run_app(global: &Global, config: Config, mode: Mode) -> Result<u8, CliE
     let width = config.programs.iter().map(|p| p.name.len()).max().unwrap_or(0);
     let context = Arc::new(AppContext {
         home: home.clone(),
-        startup_kind: "start".into(),
+        startup_kind: startup.kind.as_str().into(),
         tend_home: global.home.clone(),
         folder: config.folder.clone(),
         dotenv: Arc::new(tend_fs::dotenv::DotenvCache::new()),
@@ -161,6 +177,19 @@ async fn run_app(global: &Global, config: Config, mode: Mode) -> Result<u8, CliE
             launcher: Arc::new(launcher),
         });
     }
+    // The control API (tend status, restart, down): its socket goes when `control` is dropped.
+    let control =
+        crate::control::server::ControlServer::start(crate::control::server::ServerConfig {
+            home: home.clone(),
+            supervisor: supervisor.clone(),
+            startup_kind: context.startup_kind.clone(),
+            runners: config
+                .programs
+                .iter()
+                .map(|p| (p.name.clone(), p.runner.to_string()))
+                .collect(),
+            stop: stop_signals.requester(),
+        });
 
     let idle = supervisor.wait_idle();
     tokio::pin!(idle);
@@ -187,6 +216,10 @@ async fn run_app(global: &Global, config: Config, mode: Mode) -> Result<u8, CliE
     };
     while let Ok(event) = events.try_recv() {
         log_event(&event);
+    }
+    drop(control);
+    if let Err(e) = startup.finish() {
+        tracing::warn!("cannot record the clean shutdown: {}", exit::chain(&e));
     }
     Ok(match outcome {
         Outcome::Stopped => exit::SUCCESS,
@@ -272,12 +305,14 @@ fn log_event(event: &Event) {
     }
 }
 
-/// SIGINT and SIGTERM (Ctrl-C elsewhere).
+/// SIGINT and SIGTERM (Ctrl-C elsewhere), and stop requests (the control API's `tend down`).
 struct StopSignals {
     #[cfg(unix)]
     int: tokio::signal::unix::Signal,
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
+    requests: tokio::sync::mpsc::UnboundedReceiver<&'static str>,
+    requester: tokio::sync::mpsc::UnboundedSender<&'static str>,
 }
 
 impl StopSignals {
@@ -288,15 +323,24 @@ impl StopSignals {
             let listen = |kind| {
                 signal(kind).map_err(|e| CliError::error(format!("cannot listen for signals: {e}")))
             };
+            let (requester, requests) = tokio::sync::mpsc::unbounded_channel();
             Ok(StopSignals {
                 int: listen(SignalKind::interrupt())?,
                 term: listen(SignalKind::terminate())?,
+                requests,
+                requester,
             })
         }
         #[cfg(not(unix))]
         {
-            Ok(StopSignals {})
+            let (requester, requests) = tokio::sync::mpsc::unbounded_channel();
+            Ok(StopSignals { requests, requester })
         }
+    }
+
+    /// Where a stop request (with its reason) goes: it stops the app as a signal does.
+    fn requester(&self) -> tokio::sync::mpsc::UnboundedSender<&'static str> {
+        self.requester.clone()
     }
 
     async fn recv(&mut self) -> &'static str {
@@ -305,12 +349,15 @@ impl StopSignals {
             tokio::select! {
                 _ = self.int.recv() => "SIGINT",
                 _ = self.term.recv() => "SIGTERM",
+                Some(why) = self.requests.recv() => why,
             }
         }
         #[cfg(not(unix))]
         {
-            let _ = tokio::signal::ctrl_c().await;
-            "Ctrl-C"
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => "Ctrl-C",
+                Some(why) = self.requests.recv() => why,
+            }
         }
     }
 }

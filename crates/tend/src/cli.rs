@@ -85,9 +85,10 @@ pub enum Command {
     #[command(
         after_help = "Exit code: 0 when every program ended by its policy or tend was stopped; \
 1 when a program became fatal (crashed more than max_restarts allows).
-Processes a crashed earlier run of the same app left behind are ended first."
+Processes a crashed earlier run of the same app left behind are ended first.
+One instance per app: a second `tend up` of a running app fails, unless --replace."
     )]
-    Up,
+    Up(UpArgs),
 
     /// Keep one command running in the foreground, without a tend.toml
     #[command(after_help = "Examples:
@@ -127,11 +128,44 @@ Records of a tend that is still running are left alone."
         #[arg(long, value_name = "APP")]
         app: Option<String>,
     },
+
+    /// Show the running app's programs: state, pid, uptime, restarts, last exit, CPU, memory
+    #[command(after_help = "Exit code: 3 when the app is not running.")]
+    Status(crate::control::commands::StatusArgs),
+
+    /// Restart one program of the running app, or all of them (TEND_RESTART_REASON=requested)
+    #[command(after_help = "Exit code: 3 when the app is not running; 1 for an unknown program.")]
+    Restart(crate::control::commands::RestartArgs),
+
+    /// Stop the running app gracefully and wait (up to 60s) until it has exited
+    #[command(after_help = "Exit code: 0 once it has stopped; 3 when it is not running.")]
+    Down(crate::control::commands::DownArgs),
+
+    /// Print the end of programs' logs (read from the log files, running or not)
+    #[command(after_help = "Examples:
+  tend logs                  the last 10 lines of every program, prefixed `name | `
+  tend logs web -n 100       the last 100 lines of web
+  tend logs web -F           ... and follow it (-f is --file)")]
+    Logs(crate::logs_cmd::LogsArgs),
+}
+
+/// Options of `tend up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Take over from a running instance of the app: stop it (SIGTERM, SIGKILL after 10s),
+    /// then start
+    #[arg(long)]
+    pub replace: bool,
 }
 
 /// Options of `tend run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// Take over from a running instance of the app: stop it (SIGTERM, SIGKILL after 10s),
+    /// then start
+    #[arg(long)]
+    pub replace: bool,
+
     /// The program's name (default: the command's base name); also the app's name
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -184,7 +218,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         quiet: cli.quiet,
     };
     match cli.command {
-        Command::Up => crate::app::up(&global, &cli.file).await,
+        Command::Up(args) => crate::app::up(&global, &cli.file, args.replace).await,
         Command::Run(args) => crate::app::run(&global, args).await,
         Command::Env { program, show_secrets, json } => crate::env_cmd::show(
             &global,
@@ -193,5 +227,9 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
             crate::env_cmd::EnvOptions { show_secrets, json },
         ),
         Command::Reap { app } => crate::reap::reap(&global, app.as_deref()).await,
+        Command::Status(args) => crate::control::commands::status(&global, &cli.file, args).await,
+        Command::Restart(args) => crate::control::commands::restart(&global, &cli.file, args).await,
+        Command::Down(args) => crate::control::commands::down(&global, &cli.file, args).await,
+        Command::Logs(args) => crate::logs_cmd::logs(&global, &cli.file, args).await,
     }
 }

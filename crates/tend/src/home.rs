@@ -37,6 +37,21 @@ impl AppHome {
         self.logs().join("tend.log")
     }
 
+    /// `tend.pid`: the single-instance lock and its holder's pid.
+    pub fn pid_file(&self) -> PathBuf {
+        self.dir.join("tend.pid")
+    }
+
+    /// `state.json`: the startup state.
+    pub fn state_file(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    /// `restart-sentinel.json`: context carried across a restart, consumed at the next start.
+    pub fn restart_sentinel(&self) -> PathBuf {
+        self.dir.join("restart-sentinel.json")
+    }
+
     /// Creates the app folder and its `logs/` (mode 0700 on Unix).
     ///
     /// # Errors

@@ -6,12 +6,15 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod env_cmd;
 pub mod environment;
 pub mod exit;
 pub mod home;
 pub mod launch;
+pub mod lifecycle;
 pub mod logfile;
 pub mod logging;
+pub mod logs_cmd;
 pub mod reap;
 pub mod terminal;

@@ -144,12 +144,18 @@ impl Sandbox {
 
     /// Starts `tend ARGS…`; its stdout and stderr go to files in the sandbox.
     pub fn spawn(&self, args: &[&str]) -> Tend {
+        self.spawn_env(args, &[])
+    }
+
+    /// Starts `tend ARGS…` with the extra environment variables `env`.
+    pub fn spawn_env(&self, args: &[&str], env: &[(&str, &str)]) -> Tend {
         let n = self.spawned.get() + 1;
         self.spawned.set(n);
         let stdout = self.root.path().join(format!("tend-{n}.stdout"));
         let stderr = self.root.path().join(format!("tend-{n}.stderr"));
         let child = self
             .command(args)
+            .envs(env.iter().copied())
             .stdout(fs::File::create(&stdout).unwrap())
             .stderr(fs::File::create(&stderr).unwrap())
             .spawn()

@@ -1,0 +1,140 @@
+//! The JSON documents of the control API (`docs/control-api.md`): what the server sends and the
+//! CLI reads. Field names and shapes are a stable interface.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tend_supervisor::{Exit, ProgramState, Snapshot};
+
+/// `GET /v1/status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    /// The app's name.
+    pub app: String,
+    /// The pid of the running tend.
+    pub pid: u32,
+    /// When this tend started, RFC 3339 in UTC (`2026-11-22T04:21:04Z`).
+    pub started_at: String,
+    /// How this start of the app was classified (`TEND_STARTUP_KIND`).
+    pub startup_kind: String,
+    /// Every program, in configuration order.
+    pub programs: Vec<ProgramStatus>,
+}
+
+/// One program in [`Status`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgramStatus {
+    /// Its name.
+    pub name: String,
+    /// `starting`, `running`, `stopping`, `backing-off`, `stopped`, `done` or `fatal`.
+    pub state: String,
+    /// The pid of its current run, while it runs.
+    pub pid: Option<u32>,
+    /// Whole seconds since its current run started, while it runs.
+    pub uptime_secs: Option<u64>,
+    /// How many times it was restarted in this run of the app.
+    pub restarts: u32,
+    /// How its last run ended.
+    pub last_exit: Option<LastExit>,
+    /// CPU time (user + system) of its current run's main process, in seconds.
+    pub cpu_secs: Option<f64>,
+    /// Resident memory of its current run's main process, in bytes.
+    pub rss_bytes: Option<u64>,
+    /// Where it runs: `native`, `docker`, `nix`.
+    pub runner: String,
+}
+
+/// How a run ended: `{"code": N}` or `{"signal": N}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LastExit {
+    /// It exited with this code.
+    Code(i32),
+    /// It was killed by this signal.
+    Signal(i32),
+}
+
+impl From<Exit> for LastExit {
+    fn from(exit: Exit) -> Self {
+        match exit {
+            Exit::Code(code) => LastExit::Code(code),
+            Exit::Signal(signal) => LastExit::Signal(signal),
+        }
+    }
+}
+
+/// The body of every error response: `{"error": "…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// What went wrong, for people.
+    pub error: String,
+}
+
+/// `POST /v1/stop`: `{"stopping": true, "pid": N}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stopping {
+    /// Always `true`: the app is stopping.
+    pub stopping: bool,
+    /// The pid of the tend that is stopping: it exits once every program is stopped.
+    pub pid: u32,
+}
+
+/// A program's status from its snapshot, `uptime` being how long its current run has been up.
+pub fn program_status(snapshot: &Snapshot, uptime: Duration, runner: &str) -> ProgramStatus {
+    let running = snapshot.state == ProgramState::Running;
+    let pid = snapshot.pid.filter(|_| running);
+    let stats = pid.and_then(tend_runner::process_stats).filter(|s| !s.state.has_ended());
+    ProgramStatus {
+        name: snapshot.name.clone(),
+        state: snapshot.state.as_str().to_owned(),
+        pid,
+        uptime_secs: running.then_some(uptime.as_secs()),
+        restarts: snapshot.restarts,
+        last_exit: snapshot.last_exit.map(LastExit::from),
+        cpu_secs: stats.map(|s| (s.cpu_time.as_secs_f64() * 100.0).round() / 100.0),
+        rss_bytes: stats.map(|s| s.rss_bytes),
+        runner: runner.to_owned(),
+    }
+}
+
+/// The message of a 404 for program `name`: `no program `x`; programs: a, b`.
+pub fn no_such_program(name: &str, programs: &[String]) -> String {
+    format!("no program `{name}`; programs: {}", programs.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn last_exit_is_tagged() {
+        assert_eq!(serde_json::to_string(&LastExit::Code(3)).unwrap(), r#"{"code":3}"#);
+        assert_eq!(serde_json::to_string(&LastExit::Signal(9)).unwrap(), r#"{"signal":9}"#);
+        let none: Option<LastExit> = None;
+        assert_eq!(serde_json::to_string(&none).unwrap(), "null");
+    }
+
+    #[test]
+    fn program_status_of_a_stopped_program_has_nulls() {
+        let snapshot = Snapshot {
+            name: "web".into(),
+            state: ProgramState::Stopped,
+            pid: None,
+            restarts: 2,
+            last_exit: Some(Exit::Signal(15)),
+            since: tokio::time::Instant::now(),
+            restart_at: None,
+        };
+        let status = program_status(&snapshot, Duration::from_secs(5), "native");
+        let json = serde_json::to_value(&status).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "name": "web", "state": "stopped", "pid": null, "uptime_secs": null,
+                "restarts": 2, "last_exit": {"signal": 15}, "cpu_secs": null,
+                "rss_bytes": null, "runner": "native"
+            })
+        );
+    }
+}

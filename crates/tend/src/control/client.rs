@@ -1,0 +1,143 @@
+//! A minimal client of the control API: one HTTP/1 request per connection to an app's socket.
+
+use std::path::Path;
+use std::time::Duration;
+
+/// A response: status code and body.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The `error` of a JSON error body, or the body itself.
+    pub fn error_message(&self) -> String {
+        serde_json::from_slice::<super::api::ApiError>(&self.body)
+            .map(|e| e.error)
+            .unwrap_or_else(|_| format!("HTTP {}: {}", self.status, self.text()))
+    }
+}
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientError {
+    /// Nothing listens on the socket: the app is not running.
+    NotRunning,
+    /// Anything else, for people.
+    Failed(String),
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientError::NotRunning => f.write_str("nothing listens on the control socket"),
+            ClientError::Failed(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+/// Whether something accepts connections on `socket`.
+pub fn answers(socket: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        std::os::unix::net::UnixStream::connect(socket).is_ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = socket;
+        false
+    }
+}
+
+/// Sends `method uri` (no body) to the server on `socket` and reads the whole response, all
+/// within `timeout`.
+///
+/// # Errors
+/// [`ClientError::NotRunning`] when nothing listens; [`ClientError::Failed`] otherwise.
+pub async fn request(
+    socket: &Path,
+    method: &str,
+    uri: &str,
+    timeout: Duration,
+) -> Result<Response, ClientError> {
+    match tokio::time::timeout(timeout, send(socket, method, uri)).await {
+        Ok(result) => result,
+        Err(_) => Err(ClientError::Failed(format!(
+            "no answer from {} within {}",
+            socket.display(),
+            crate::app::human(timeout)
+        ))),
+    }
+}
+
+#[cfg(not(unix))]
+async fn send(_socket: &Path, _method: &str, _uri: &str) -> Result<Response, ClientError> {
+    Err(ClientError::Failed("the control API is not supported on this platform yet".into()))
+}
+
+#[cfg(unix)]
+async fn send(socket: &Path, method: &str, uri: &str) -> Result<Response, ClientError> {
+    use http_body_util::{BodyExt as _, Empty};
+    use hyper::body::Bytes;
+
+    let failed = |what: &str, e: &dyn std::fmt::Display| {
+        ClientError::Failed(format!("{what} {}: {e}", socket.display()))
+    };
+    let stream = match tokio::net::UnixStream::connect(socket).await {
+        Ok(stream) => stream,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            return Err(ClientError::NotRunning);
+        }
+        Err(e) => return Err(failed("cannot connect to", &e)),
+    };
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| failed("cannot talk to", &e))?;
+    let driver = tokio::spawn(async move {
+        // Its errors surface through the request below.
+        let _ = connection.await;
+    });
+    let request = hyper::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(hyper::header::HOST, "localhost")
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| failed("bad request to", &e))?;
+    let result = async {
+        let response =
+            sender.send_request(request).await.map_err(|e| failed("no answer from", &e))?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| failed("incomplete answer from", &e))?
+            .to_bytes()
+            .to_vec();
+        Ok(Response { status, body })
+    }
+    .await;
+    driver.abort();
+    result
+}

@@ -1,0 +1,368 @@
+//! The commands that talk to a running app: `tend status`, `tend restart`, `tend down`; and
+//! what they share with `tend logs` (finding the app, printing to a pipe that may close).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::app::Global;
+use crate::config::Config;
+use crate::control::api::{ProgramStatus, Status, Stopping};
+use crate::control::client::{self, ClientError, Response};
+use crate::control::socket;
+use crate::exit::{self, CliError};
+use crate::home::AppHome;
+
+/// How long `tend status` waits for an answer.
+const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long `tend restart` waits: a graceful stop may take a program's whole stop timeout.
+const VERB_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long `tend down` waits for the app to stop.
+pub const DOWN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Options of `tend status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Print the control API's JSON (`GET /v1/status`, see docs/control-api.md)
+    #[arg(long)]
+    pub json: bool,
+
+    /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
+    #[arg(long, value_name = "NAME")]
+    pub app: Option<String>,
+}
+
+/// Options of `tend restart`.
+#[derive(Debug, clap::Args)]
+pub struct RestartArgs {
+    /// The program to restart (default: every program)
+    pub program: Option<String>,
+
+    /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
+    #[arg(long, value_name = "NAME")]
+    pub app: Option<String>,
+}
+
+/// Options of `tend down`.
+#[derive(Debug, clap::Args)]
+pub struct DownArgs {
+    /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
+    #[arg(long, value_name = "NAME")]
+    pub app: Option<String>,
+}
+
+/// The app a command is about.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Its state folder.
+    pub home: AppHome,
+    /// Its programs in configuration order, when known from a `tend.toml`.
+    pub programs: Option<Vec<String>>,
+}
+
+impl Target {
+    /// The app named by `--app NAME`, else the one of the `tend.toml` at `file`.
+    ///
+    /// # Errors
+    /// No such file, or a configuration error (exit 1).
+    pub fn resolve(global: &Global, file: &Path, app: Option<&str>) -> Result<Target, CliError> {
+        if let Some(name) = app {
+            let clean = crate::config::sanitize_name(name);
+            if clean != name || name.is_empty() {
+                return Err(CliError::error(format!("--app: `{name}` is not an app name")));
+            }
+            return Ok(Target { home: AppHome::new(&global.home, name), programs: None });
+        }
+        if !file.exists() {
+            return Err(CliError::error(format!(
+                "{} does not exist; pass -f FILE, or --app NAME for an app started with `tend run`",
+                file.display()
+            )));
+        }
+        let config = Config::load(file).map_err(|e| CliError::error(e.to_string()))?;
+        Ok(Target {
+            home: AppHome::new(&global.home, &config.name),
+            programs: Some(config.programs.iter().map(|p| p.name.clone()).collect()),
+        })
+    }
+
+    fn socket(&self) -> PathBuf {
+        socket::connect_path(&self.home)
+    }
+
+    fn not_running(&self, hint: bool) -> CliError {
+        let hint = if hint { "; start it with `tend up`" } else { "" };
+        CliError {
+            code: exit::NOT_RUNNING,
+            message: format!("app `{}` is not running{hint}", self.home.app),
+        }
+    }
+
+    async fn request(
+        &self,
+        method: &str,
+        uri: &str,
+        timeout: Duration,
+        hint: bool,
+    ) -> Result<Response, CliError> {
+        match client::request(&self.socket(), method, uri, timeout).await {
+            Ok(response) => Ok(response),
+            Err(ClientError::NotRunning) => Err(self.not_running(hint)),
+            Err(ClientError::Failed(message)) => {
+                Err(CliError::error(format!("app `{}`: {message}", self.home.app)))
+            }
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`tend … | head`) ends the output quietly.
+#[derive(Debug)]
+pub struct Printer {
+    out: std::io::BufWriter<std::io::Stdout>,
+}
+
+impl Printer {
+    /// Buffered stdout.
+    pub fn stdout() -> Printer {
+        Printer { out: std::io::BufWriter::new(std::io::stdout()) }
+    }
+
+    /// Writes `prefix`, `line` and a newline; `false` once the reader is gone.
+    pub fn line(&mut self, prefix: &str, line: &str) -> bool {
+        self.write(prefix) && self.write(line) && self.write("\n")
+    }
+
+    /// Writes `text`; `false` once the reader is gone.
+    pub fn write(&mut self, text: &str) -> bool {
+        self.out.write_all(text.as_bytes()).is_ok()
+    }
+
+    /// Flushes; `false` once the reader is gone.
+    pub fn flush(&mut self) -> bool {
+        self.out.flush().is_ok()
+    }
+}
+
+/// `tend status [--json]`.
+///
+/// # Errors
+/// Not running (exit 3), or the app's answer cannot be read (exit 1).
+pub async fn status(global: &Global, file: &Path, args: StatusArgs) -> Result<u8, CliError> {
+    let target = Target::resolve(global, file, args.app.as_deref())?;
+    let response = target.request("GET", "/v1/status", STATUS_TIMEOUT, true).await?;
+    if !response.is_success() {
+        return Err(CliError::error(response.error_message()));
+    }
+    let mut out = Printer::stdout();
+    if args.json {
+        out.write(&response.text());
+        out.write("\n");
+    } else {
+        let status: Status = serde_json::from_slice(&response.body)
+            .map_err(|e| CliError::error(format!("unreadable status from the app: {e}")))?;
+        out.write(&table(&status));
+    }
+    out.flush();
+    Ok(exit::SUCCESS)
+}
+
+/// The status as a table: a heading line, then NAME STATE PID UPTIME RESTARTS LAST EXIT CPU
+/// RSS.
+pub fn table(status: &Status) -> String {
+    let mut rows = vec![
+        ["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "CPU", "RSS"].map(String::from),
+    ];
+    rows.extend(status.programs.iter().map(row));
+    let mut widths = [0; 8];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = format!(
+        "app {} (tend pid {}, started {}, {})\n",
+        status.app, status.pid, status.started_at, status.startup_kind
+    );
+    for row in rows {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+            // Numbers align right; the last column needs no padding.
+            match i {
+                2 | 4 | 6 | 7 => line.push_str(&format!("{cell:>width$}")),
+                _ => line.push_str(&format!("{cell:<width$}")),
+            }
+            line.push_str("  ");
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+fn row(p: &ProgramStatus) -> [String; 8] {
+    let dash = || "-".to_string();
+    [
+        p.name.clone(),
+        p.state.clone(),
+        p.pid.map_or_else(dash, |pid| pid.to_string()),
+        p.uptime_secs.map_or_else(dash, |s| {
+            humantime::format_duration(Duration::from_secs(s)).to_string().replace(' ', "")
+        }),
+        p.restarts.to_string(),
+        p.last_exit.map_or_else(dash, |e| match e {
+            crate::control::api::LastExit::Code(code) => format!("code {code}"),
+            crate::control::api::LastExit::Signal(signal) => format!("signal {signal}"),
+        }),
+        p.cpu_secs.map_or_else(dash, |s| format!("{s:.2}s")),
+        p.rss_bytes.map_or_else(dash, bytes),
+    ]
+}
+
+fn bytes(n: u64) -> String {
+    let n = n as f64;
+    if n >= 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1}G", n / (1024.0 * 1024.0 * 1024.0))
+    } else if n >= 1024.0 * 1024.0 {
+        format!("{:.1}M", n / (1024.0 * 1024.0))
+    } else {
+        format!("{:.0}K", n / 1024.0)
+    }
+}
+
+/// `tend restart [PROGRAM]`.
+///
+/// # Errors
+/// Not running (exit 3), an unknown program (exit 1).
+pub async fn restart(global: &Global, file: &Path, args: RestartArgs) -> Result<u8, CliError> {
+    let target = Target::resolve(global, file, args.app.as_deref())?;
+    let uri = match &args.program {
+        Some(name) => format!("/v1/programs/{}/restart", percent_encode(name)),
+        None => "/v1/restart".into(),
+    };
+    let response = target.request("POST", &uri, VERB_TIMEOUT, true).await?;
+    if !response.is_success() {
+        return Err(CliError::error(response.error_message()));
+    }
+    let mut out = Printer::stdout();
+    match &args.program {
+        Some(name) => {
+            let program: ProgramStatus = serde_json::from_slice(&response.body)
+                .map_err(|e| CliError::error(format!("unreadable answer from the app: {e}")))?;
+            let pid = program.pid.map_or_else(String::new, |pid| format!(", pid {pid}"));
+            out.write(&format!("{name}: restarted ({}{pid})\n", program.state));
+        }
+        None => {
+            let status: Status = serde_json::from_slice(&response.body)
+                .map_err(|e| CliError::error(format!("unreadable answer from the app: {e}")))?;
+            out.write(&format!("{}: restarted {} program(s)\n", status.app, status.programs.len()));
+        }
+    }
+    out.flush();
+    Ok(exit::SUCCESS)
+}
+
+/// `tend down`: asks the running app to stop, waits (up to [`DOWN_TIMEOUT`]) until its tend
+/// has exited, then ends what its run records still name.
+///
+/// # Errors
+/// Not running (exit 3), or it did not stop in time (exit 1).
+pub async fn down(global: &Global, file: &Path, args: DownArgs) -> Result<u8, CliError> {
+    let target = Target::resolve(global, file, args.app.as_deref())?;
+    let socket = target.socket();
+    let response = target.request("POST", "/v1/stop", STATUS_TIMEOUT, false).await?;
+    if !response.is_success() {
+        return Err(CliError::error(response.error_message()));
+    }
+    let stopping: Stopping = serde_json::from_slice(&response.body)
+        .map_err(|e| CliError::error(format!("unreadable answer from the app: {e}")))?;
+    let deadline = Instant::now() + DOWN_TIMEOUT;
+    loop {
+        let alive = tend_runner::process_stats(stopping.pid).is_some_and(|p| !p.state.has_ended());
+        if !alive && !client::answers(&socket) {
+            break;
+        }
+        if Instant::now() >= deadline {
+            return Err(CliError::error(format!(
+                "app `{}` did not stop within {} (tend pid {}); see {}",
+                target.home.app,
+                crate::app::human(DOWN_TIMEOUT),
+                stopping.pid,
+                target.home.tend_log().display()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    crate::logging::init(&global.level(), global.color, None);
+    crate::reap::reap_app(&target.home).await;
+    let mut out = Printer::stdout();
+    out.write(&format!("{}: stopped\n", target.home.app));
+    out.flush();
+    Ok(exit::SUCCESS)
+}
+
+/// Percent-encodes a path segment (everything but unreserved characters).
+fn percent_encode(segment: &str) -> String {
+    let mut out = String::new();
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::api::LastExit;
+
+    #[test]
+    fn table_lines_up() {
+        let status = Status {
+            app: "demo".into(),
+            pid: 10,
+            started_at: "2026-11-22T04:00:00Z".into(),
+            startup_kind: "start".into(),
+            programs: vec![
+                ProgramStatus {
+                    name: "web".into(),
+                    state: "running".into(),
+                    pid: Some(1234),
+                    uptime_secs: Some(75),
+                    restarts: 2,
+                    last_exit: Some(LastExit::Signal(15)),
+                    cpu_secs: Some(0.5),
+                    rss_bytes: Some(3 * 1024 * 1024),
+                    runner: "native".into(),
+                },
+                ProgramStatus {
+                    name: "worker".into(),
+                    state: "stopped".into(),
+                    pid: None,
+                    uptime_secs: None,
+                    restarts: 0,
+                    last_exit: None,
+                    cpu_secs: None,
+                    rss_bytes: None,
+                    runner: "native".into(),
+                },
+            ],
+        };
+        let text = table(&status);
+        let expected = "\
+app demo (tend pid 10, started 2026-11-22T04:00:00Z, start)
+NAME    STATE     PID  UPTIME  RESTARTS  LAST EXIT    CPU   RSS
+web     running  1234  1m15s          2  signal 15  0.50s  3.0M
+worker  stopped     -  -              0  -              -     -
+";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn segments_are_encoded() {
+        assert_eq!(percent_encode("a b/c"), "a%20b%2Fc");
+        assert_eq!(percent_encode("web-1"), "web-1");
+    }
+}

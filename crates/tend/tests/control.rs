@@ -1,0 +1,329 @@
+//! The control API and the commands that use it: `tend status`, `tend restart`, `tend down`,
+//! and `tend logs` (which reads the log files, running or not). Real binary, `TEND_HOME` in a
+//! temp dir, every wait bounded.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::os::unix::net::UnixStream;
+
+use common::*;
+use serde_json::Value;
+
+/// A `tend.toml` for app `ctl` with programs `a` and `b`: each appends its pid to `<name>.pid`
+/// and its `TEND_RESTART_REASON` to `<name>.reason`, prints `hello-<name>`, then sleeps.
+fn write_app(sb: &Sandbox) {
+    let mut text = String::from("name = \"ctl\"\n");
+    for name in ["a", "b"] {
+        let script = format!(
+            "echo $$ >> {pid}; echo \"$TEND_RESTART_REASON\" >> {reason}; echo hello-{name}; exec sleep 300",
+            pid = sh_quote(&sb.path_str(&format!("{name}.pid"))),
+            reason = sh_quote(&sb.path_str(&format!("{name}.reason"))),
+        );
+        text.push_str(&format!(
+            "\n[programs.{name}]\ncommand = [\"sh\", \"-c\", {}]\nstop = {{ timeout = \"5s\" }}\n",
+            toml_str(&script)
+        ));
+    }
+    sb.write("tend.toml", &text);
+}
+
+/// The pids a program wrote so far.
+fn pids(sb: &Sandbox, name: &str) -> Vec<u32> {
+    pids_of(&std::fs::read_to_string(sb.path(&format!("{name}.pid"))).unwrap_or_default())
+}
+
+/// `tend status --json`, once both programs run with a pid.
+fn running_status(sb: &Sandbox) -> Value {
+    sb.wait_for("tend status --json to show a and b running", || {
+        let done = sb.run(&["status", "--json"]);
+        if done.code() != 0 {
+            return None;
+        }
+        let json: Value = serde_json::from_str(&done.stdout).unwrap();
+        let programs = json["programs"].as_array()?;
+        programs
+            .iter()
+            .all(|p| p["state"] == "running" && p["pid"].is_u64() && p["rss_bytes"].is_u64())
+            .then_some(json)
+    })
+}
+
+/// Sends `METHOD PATH` over the app's socket; returns the status code and the body.
+fn http(sb: &Sandbox, method: &str, path: &str) -> (u16, String) {
+    let socket = sb.app("ctl").dir.join("tend.sock");
+    let mut stream = UnixStream::connect(&socket).unwrap();
+    stream.set_read_timeout(Some(LIMIT)).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let code = head.split(' ').nth(1).unwrap().parse().unwrap();
+    // A chunked body (logs) keeps its chunk sizes; the tests only look for lines in it.
+    (code, body.to_owned())
+}
+
+fn program<'v>(status: &'v Value, name: &str) -> &'v Value {
+    status["programs"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()
+}
+
+#[test]
+fn status_json_and_table_describe_the_running_app() {
+    let sb = Sandbox::new();
+    write_app(&sb);
+    let tend = sb.spawn(&["up"]);
+    let status = running_status(&sb);
+    let _guard = KillOnDrop::new(&[pids(&sb, "a"), pids(&sb, "b")].concat());
+
+    assert_eq!(status["app"], "ctl");
+    assert_eq!(status["pid"].as_u64(), Some(u64::from(tend.pid())));
+    let started_at = status["started_at"].as_str().unwrap();
+    assert!(started_at.len() == 20 && started_at.ends_with('Z'), "{started_at}");
+    assert!(status["startup_kind"].is_string(), "{status}");
+    let names: Vec<&str> = status["programs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    for name in ["a", "b"] {
+        let p = program(&status, name);
+        let keys: Vec<&str> = p.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted,
+            [
+                "cpu_secs",
+                "last_exit",
+                "name",
+                "pid",
+                "restarts",
+                "rss_bytes",
+                "runner",
+                "state",
+                "uptime_secs"
+            ],
+            "{p}"
+        );
+        assert_eq!(p["pid"].as_u64(), Some(u64::from(pids(&sb, name)[0])), "{p}");
+        assert!(p["uptime_secs"].is_u64(), "{p}");
+        assert_eq!(p["restarts"], 0);
+        assert!(p["last_exit"].is_null(), "{p}");
+        assert!(p["cpu_secs"].is_f64() || p["cpu_secs"].is_u64(), "{p}");
+        assert!(p["rss_bytes"].as_u64().unwrap() > 0, "{p}");
+        assert_eq!(p["runner"], "native");
+    }
+
+    let table = sb.run(&["status"]);
+    table.assert_code(0);
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert!(lines[0].starts_with("app ctl (tend pid "), "{}", table.stdout);
+    let header: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST", "EXIT", "CPU", "RSS"]
+    );
+    let row: Vec<&str> = lines[2].split_whitespace().collect();
+    assert_eq!(row[..3], ["a", "running", &pids(&sb, "a")[0].to_string()], "{}", table.stdout);
+    assert_eq!(lines.len(), 4, "{}", table.stdout);
+}
+
+#[test]
+fn restart_stop_and_start_programs() {
+    let sb = Sandbox::new();
+    write_app(&sb);
+    let _tend = sb.spawn(&["up"]);
+    running_status(&sb);
+    let first = pids(&sb, "a")[0];
+    let mut guard = KillOnDrop::new(&[pids(&sb, "a"), pids(&sb, "b")].concat());
+
+    // Restart one program: a new pid, reason `requested`; the other one is left alone.
+    let done = sb.run(&["restart", "a"]);
+    done.assert_code(0);
+    assert!(done.stdout.starts_with("a: restarted (running, pid "), "{}", done.stdout);
+    let reasons = sb.wait_lines(&sb.path("a.reason"), 2);
+    assert_eq!(reasons.lines().collect::<Vec<_>>(), ["start", "requested"]);
+    let second = sb.wait_for("a's second pid", || pids(&sb, "a").get(1).copied());
+    guard.add(&[second]);
+    assert_ne!(first, second);
+    sb.wait_dead(&[first]);
+    assert_eq!(pids(&sb, "b").len(), 1, "b was not restarted");
+    let status = running_status(&sb);
+    assert_eq!(program(&status, "a")["pid"].as_u64(), Some(u64::from(second)));
+    assert_eq!(program(&status, "a")["restarts"], 1);
+    assert_eq!(program(&status, "a")["last_exit"], serde_json::json!({"signal": 15}));
+
+    // Stop and start one program over the API.
+    let (code, body) = http(&sb, "POST", "/v1/programs/a/stop");
+    assert_eq!(code, 200, "{body}");
+    let stopped: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(stopped["state"], "stopped");
+    assert!(stopped["pid"].is_null());
+    sb.wait_dead(&[second]);
+    let (code, body) = http(&sb, "POST", "/v1/programs/a/start");
+    assert_eq!(code, 200, "{body}");
+    let started: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(started["state"], "running");
+    let third = sb.wait_for("a's third pid", || pids(&sb, "a").get(2).copied());
+    guard.add(&[third]);
+    assert_eq!(started["pid"].as_u64(), Some(u64::from(third)));
+
+    // Unknown programs: 404 with the list; `tend restart` exits 1 with it.
+    let (code, body) = http(&sb, "POST", "/v1/programs/zz/restart");
+    assert_eq!(code, 404);
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["error"], "no program `zz`; programs: a, b");
+    let done = sb.run(&["restart", "zz"]);
+    done.assert_code(1);
+    assert!(done.stderr.contains("no program `zz`; programs: a, b"), "{}", done.stderr);
+
+    // Restart all.
+    let done = sb.run(&["restart"]);
+    done.assert_code(0);
+    sb.wait_lines(&sb.path("b.reason"), 2);
+    guard.add(&pids(&sb, "b"));
+    guard.add(&pids(&sb, "a"));
+    assert_eq!(sb.wait_lines(&sb.path("a.reason"), 4).lines().last(), Some("requested"));
+
+    // The logs endpoint: a plain tail.
+    let (code, body) = http(&sb, "GET", "/v1/logs?program=b&n=5");
+    assert_eq!(code, 200);
+    assert!(body.contains("hello-b"), "{body}");
+    let (code, _) = http(&sb, "GET", "/v1/logs?program=nope");
+    assert_eq!(code, 404);
+}
+
+#[test]
+fn down_stops_the_app_then_reports_not_running() {
+    let sb = Sandbox::new();
+    write_app(&sb);
+    let tend = sb.spawn(&["up"]);
+    running_status(&sb);
+    let all = [pids(&sb, "a"), pids(&sb, "b")].concat();
+    let _guard = KillOnDrop::new(&all);
+
+    let done = sb.run(&["down"]);
+    done.assert_code(0);
+    assert_eq!(done.stdout, "ctl: stopped\n");
+    // `tend down` returns once tend has exited: its programs are gone, and so is the socket.
+    let tend_done = tend.wait();
+    tend_done.assert_code(0);
+    let left: Vec<u32> = all.iter().copied().filter(|&p| alive(p)).collect();
+    assert!(left.is_empty(), "still alive: {left:?}");
+    assert!(!sb.app("ctl").dir.join("tend.sock").exists());
+    assert!(
+        sb.app("ctl")
+            .read_tend_log()
+            .contains("stop requested (tend down): stopping every program")
+    );
+
+    let again = sb.run(&["down"]);
+    again.assert_code(3);
+    assert!(again.stderr.contains("app `ctl` is not running"), "{}", again.stderr);
+
+    // The logs stay readable with nothing running.
+    let logs = sb.run(&["logs", "-n", "1"]);
+    logs.assert_code(0);
+    assert_eq!(logs.stdout, "a | hello-a\nb | hello-b\n");
+    let logs = sb.run(&["logs", "b"]);
+    logs.assert_code(0);
+    assert_eq!(logs.stdout, "hello-b\n");
+    let logs = sb.run(&["logs", "--app", "ctl", "a", "-n", "3"]);
+    logs.assert_code(0);
+    assert_eq!(logs.stdout, "hello-a\n");
+}
+
+#[test]
+fn status_and_restart_exit_3_when_nothing_runs() {
+    let sb = Sandbox::new();
+    write_app(&sb);
+    for args in [&["status"][..], &["status", "--json"], &["restart"], &["restart", "a"]] {
+        let done = sb.run(args);
+        done.assert_code(3);
+        assert!(
+            done.stderr.contains("app `ctl` is not running; start it with `tend up`"),
+            "{args:?}: {}",
+            done.stderr
+        );
+    }
+    let done = sb.run(&["status", "--app", "other"]);
+    done.assert_code(3);
+    // Logs of an app that never ran: nothing to print, not an error.
+    sb.run(&["logs"]).assert_code(0);
+}
+
+#[test]
+fn apps_of_tend_run_are_found_by_name() {
+    let sb = Sandbox::new();
+    let tend = sb.spawn(&["run", "--name", "solo", "--", "sleep", "300"]);
+    let status = sb.wait_for("tend status --app solo", || {
+        let done = sb.run(&["status", "--app", "solo", "--json"]);
+        let json: Value = serde_json::from_str(&done.stdout).ok()?;
+        (json["programs"][0]["state"] == "running").then_some(json)
+    });
+    let pid = u32::try_from(status["programs"][0]["pid"].as_u64().unwrap()).unwrap();
+    let _guard = KillOnDrop::new(&[pid]);
+    sb.run(&["down", "--app", "solo"]).assert_code(0);
+    tend.wait().assert_code(0);
+    assert!(!alive(pid));
+}
+
+#[test]
+fn logs_follow_prints_appended_lines() {
+    let sb = Sandbox::new();
+    write_app(&sb);
+    let _tend = sb.spawn(&["up"]);
+    running_status(&sb);
+    let mut guard = KillOnDrop::new(&[pids(&sb, "a"), pids(&sb, "b")].concat());
+    let out = sb.path("follow.out");
+    let mut follow = sb
+        .command(&["logs", "a", "-F", "-n", "1"])
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    sb.wait_lines(&out, 1);
+    sb.run(&["restart", "a"]).assert_code(0);
+    guard.add(&pids(&sb, "a"));
+    let text = sb.wait_lines(&out, 2);
+    let _ = follow.kill();
+    let _ = follow.wait();
+    assert_eq!(text, "hello-a\nhello-a\n");
+}
+
+#[test]
+fn a_home_too_long_for_a_socket_path_uses_a_short_one() {
+    let sb = Sandbox::new();
+    write_app(&sb);
+    let home = sb.path(&"h".repeat(110));
+    let home = home.to_str().unwrap();
+    let tend = sb.spawn(&["--home", home, "up"]);
+    let app = std::path::Path::new(home).join("apps").join("ctl");
+    let pointer = app.join("tend.sock.path");
+    let socket = std::path::PathBuf::from(sb.wait_file(&pointer));
+    assert!(socket.as_os_str().len() < 108, "{}", socket.display());
+    let status = sb.wait_for("status over the short socket", || {
+        let done = sb.run(&["--home", home, "status", "--json"]);
+        let json: Value = serde_json::from_str(&done.stdout).ok()?;
+        let all = json["programs"].as_array()?.iter().all(|p| p["state"] == "running");
+        all.then_some(json)
+    });
+    let all: Vec<u32> = status["programs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| u32::try_from(p["pid"].as_u64().unwrap()).unwrap())
+        .collect();
+    let _guard = KillOnDrop::new(&all);
+    sb.run(&["--home", home, "down"]).assert_code(0);
+    tend.wait().assert_code(0);
+    assert!(!socket.exists() && !pointer.exists());
+}
