@@ -699,7 +699,7 @@ impl Ctx<'_> {
                             let number = self.integer(field, &expected)?;
                             i32::try_from(number)
                                 .ok()
-                                .and_then(values::signal_from_number)
+                                .and_then(tend_runner::Signal::name_of)
                                 .map(str::to_owned)
                                 .ok_or_else(|| {
                                     self.at_value(

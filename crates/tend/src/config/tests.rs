@@ -661,7 +661,7 @@ fn signals_are_normalised() {
         let config = parse(&web(&format!("stop.signal = {given}"))).unwrap();
         assert_eq!(config.programs[0].stop.signal, expected, "{given}");
     }
-    for name in SIGNALS {
+    for &name in SIGNALS {
         assert_eq!(normalize_signal(name).as_deref(), Some(name));
         let number = signal_number(name).unwrap();
         assert_eq!(normalize_signal(&number.to_string()).as_deref(), Some(name));

@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
+use tend_runner::Signal;
+
 /// What a valid app or program name looks like, for messages.
 pub(crate) const NAME_EXPECTED: &str =
     "expected letters, digits, '.', '_' or '-', starting with a letter or digit";
 
 /// Stop signals accepted in `stop.signal`, by their name without `SIG`.
-pub const SIGNALS: [&str; 11] =
-    ["HUP", "INT", "QUIT", "KILL", "USR1", "USR2", "TERM", "ALRM", "WINCH", "CONT", "STOP"];
+pub const SIGNALS: &[&str] = tend_runner::SIGNAL_NAMES;
 
 /// The longest duration accepted anywhere in the config.
 pub(crate) const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
@@ -129,21 +130,13 @@ pub(crate) fn check_size(bytes: u64) -> Result<u64, Rejection> {
 }
 
 /// Normalizes a signal given by name (`TERM`, `SIGTERM`, `term`) or number (`"15"`) to its
-/// name without `SIG`, if it is one of [`SIGNALS`].
+/// name without `SIG`, if it is one of [`SIGNALS`]. The names and numbers are the runner's
+/// ([`tend_runner::Signal`]), so the config accepts exactly what tend can send.
 pub fn normalize_signal(text: &str) -> Option<String> {
-    let text = text.trim();
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        let number: i32 = text.parse().ok()?;
-        return signal_from_number(number).map(str::to_owned);
+    match text.trim().parse::<Signal>().ok()? {
+        Signal::Custom(number) => Signal::name_of(number).map(str::to_owned),
+        signal => Some(signal.name()),
     }
-    let upper = text.to_ascii_uppercase();
-    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-    SIGNALS.iter().find(|s| **s == name).map(|s| (*s).to_owned())
-}
-
-/// The name of the listed signal with this number on this platform.
-pub(crate) fn signal_from_number(number: i32) -> Option<&'static str> {
-    SIGNALS.iter().copied().find(|name| signal_number(name) == Some(number))
 }
 
 /// The number of a signal named as in [`SIGNALS`] (`"TERM"`) on this platform.
@@ -151,35 +144,5 @@ pub(crate) fn signal_from_number(number: i32) -> Option<&'static str> {
 /// On Windows, which has no signals, the Linux numbers are used, so that the same numbers
 /// are accepted in `tend.toml` everywhere Linux users expect them.
 pub fn signal_number(name: &str) -> Option<i32> {
-    #[cfg(unix)]
-    let number = match name {
-        "HUP" => libc::SIGHUP,
-        "INT" => libc::SIGINT,
-        "QUIT" => libc::SIGQUIT,
-        "KILL" => libc::SIGKILL,
-        "USR1" => libc::SIGUSR1,
-        "USR2" => libc::SIGUSR2,
-        "TERM" => libc::SIGTERM,
-        "ALRM" => libc::SIGALRM,
-        "WINCH" => libc::SIGWINCH,
-        "CONT" => libc::SIGCONT,
-        "STOP" => libc::SIGSTOP,
-        _ => return None,
-    };
-    #[cfg(not(unix))]
-    let number = match name {
-        "HUP" => 1,
-        "INT" => 2,
-        "QUIT" => 3,
-        "KILL" => 9,
-        "USR1" => 10,
-        "USR2" => 12,
-        "TERM" => 15,
-        "ALRM" => 14,
-        "WINCH" => 28,
-        "CONT" => 18,
-        "STOP" => 19,
-        _ => return None,
-    };
-    Some(number)
+    SIGNALS.contains(&name).then(|| name.parse::<Signal>().ok().map(Signal::number)).flatten()
 }
