@@ -6,6 +6,12 @@
 //! and driven through a cloneable [`ProgramHandle`] with systemctl-like verbs: `start`, `stop`,
 //! `restart`. What happens is reported as [`Event`]s.
 //!
+//! The set of programs can change while it runs (a config reload): [`Supervisor::remove`]
+//! stops a program and drops it, [`ProgramHandle::replace`] swaps a program's launcher and
+//! policy (followed by a `restart` with [`RestartReason::ConfigChange`] to run the new spec),
+//! and a [`Hold`] keeps [`Supervisor::wait_idle`] from mistaking such a batch of changes for
+//! the end.
+//!
 //! # Example
 //!
 //! ```
@@ -110,5 +116,5 @@ pub use policy::{
     decide_spawn_failure,
 };
 pub use program::{ProgramHandle, ProgramSpec, ProgramState, Snapshot};
-pub use supervisor::Supervisor;
+pub use supervisor::{Hold, Supervisor};
 pub use tally::{Death, DeathKind, DeathTally};

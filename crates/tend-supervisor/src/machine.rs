@@ -50,6 +50,12 @@ pub(crate) enum Input<R> {
     Start,
     Stop,
     Restart(RestartReason),
+    /// [`Restart`](Input::Restart) if the program is active (starting, running, stopping or
+    /// backing off); nothing if it is stopped, done or fatal.
+    RestartActive(RestartReason),
+    /// A new policy, in effect from now on, in any phase: the crash budget and the backoff
+    /// start over (the tally is emptied), the launch count goes on. Nothing else happens.
+    Replace(Policy),
     /// The run ended by itself.
     Exited(Exit),
     /// The backoff delay is over.
@@ -160,8 +166,21 @@ impl<R> Core<R> {
     pub(crate) fn handle(&mut self, input: Input<R>, now: Duration) -> Vec<Action<R>> {
         let before = self.state();
         let mut out = Vec::new();
+        let input = match input {
+            Input::RestartActive(reason) if !before.is_idle() => Input::Restart(reason),
+            other => other,
+        };
         let phase = std::mem::replace(&mut self.phase, Phase::Stopped);
         self.phase = match (phase, input) {
+            // Reached only when idle (see above): an idle program stays so.
+            (phase, Input::RestartActive(_)) => phase,
+            // A new spec is taken in whatever the phase: the run in progress (if any) carries on
+            // under it; restarting it is a separate verb.
+            (phase, Input::Replace(policy)) => {
+                self.policy = policy;
+                self.tally = DeathTally::for_max_restarts(policy.max_restarts.count);
+                phase
+            }
             // Idle: only the verbs do something. A start by hand is a fresh start.
             (Phase::Stopped | Phase::Done | Phase::Fatal, Input::Start) => {
                 self.activate(RestartReason::Start, &mut out)
@@ -493,6 +512,61 @@ mod tests {
                 "emit BackingOff { delay: 2s, attempt: 2 }",
             ]
         );
+    }
+
+    #[test]
+    fn replace_takes_the_new_policy_with_a_fresh_budget_and_keeps_counting() {
+        let mut core = running(crashes_allowed(0), 0);
+        // Under the old policy the first crash would be fatal; the new one allows two.
+        assert!(core.handle(Input::Replace(crashes_allowed(2)), secs(1)).is_empty());
+        assert_eq!(core.state(), ProgramState::Running, "the run carries on");
+        assert_eq!(core.since(), secs(0));
+        let actions = brief(core.handle(Input::Exited(Exit::Code(1)), secs(2)));
+        assert_eq!(
+            actions,
+            [
+                "emit Exited { exit: Code(1), uptime: 2s }",
+                "emit BackingOff { delay: 1s, attempt: 1 }"
+            ]
+        );
+        assert_eq!(brief(core.handle(Input::BackoffElapsed, secs(3))), ["launch crash #1"]);
+    }
+
+    #[test]
+    fn replace_clears_the_crash_history() {
+        let mut core = running(crashes_allowed(1), 0);
+        core.handle(Input::Exited(Exit::Code(1)), secs(1));
+        core.handle(Input::BackoffElapsed, secs(2));
+        core.handle(Input::Launched { run: 2, pid: None }, secs(2));
+        // One crash so far: a second one would be fatal, but the new spec starts over.
+        core.handle(Input::Replace(crashes_allowed(1)), secs(2));
+        let actions = brief(core.handle(Input::Exited(Exit::Code(1)), secs(2)));
+        assert_eq!(actions[1], "emit BackingOff { delay: 1s, attempt: 1 }");
+    }
+
+    #[test]
+    fn restart_active_restarts_only_an_active_program() {
+        let mut core = running(Policy::default(), 0);
+        let actions = brief(core.handle(Input::RestartActive(RestartReason::FileChange), secs(1)));
+        assert_eq!(actions, ["emit RestartingNow { reason: FileChange }", "stop run 1"]);
+        core.handle(Input::StopFinished(Exit::Signal(15)), secs(1));
+        core.handle(Input::Launched { run: 2, pid: None }, secs(1));
+        // Backing off: restarted at once.
+        core.handle(Input::Exited(Exit::Code(1)), secs(2));
+        assert_eq!(core.state(), ProgramState::BackingOff);
+        let actions = brief(core.handle(Input::RestartActive(RestartReason::FileChange), secs(2)));
+        assert_eq!(actions, ["emit RestartingNow { reason: FileChange }", "launch file_change #2"]);
+        core.handle(Input::Launched { run: 3, pid: None }, secs(2));
+        // Stopped: left so.
+        core.handle(Input::Stop, secs(3));
+        core.handle(Input::StopFinished(Exit::Signal(15)), secs(3));
+        assert!(core.handle(Input::RestartActive(RestartReason::FileChange), secs(4)).is_empty());
+        assert_eq!(core.state(), ProgramState::Stopped);
+        assert_eq!(core.since(), secs(3));
+    }
+
+    fn crashes_allowed(count: u32) -> Policy {
+        Policy { max_restarts: crate::MaxRestarts { count, within: secs(60) }, ..Policy::default() }
     }
 
     #[test]

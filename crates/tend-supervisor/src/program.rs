@@ -115,11 +115,25 @@ pub(crate) struct Control {
     ack: oneshot::Sender<()>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 enum Command {
     Start,
     Stop,
     Restart(RestartReason),
+    RestartActive(RestartReason),
+    Replace(Replacement),
+}
+
+/// A new spec for [`Command::Replace`].
+struct Replacement {
+    policy: Policy,
+    launcher: Arc<dyn Launcher>,
+}
+
+impl fmt::Debug for Replacement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Replacement").field("policy", &self.policy).finish_non_exhaustive()
+    }
 }
 
 /// Controls one supervised program. Cheap to clone; every clone drives the same program.
@@ -165,6 +179,38 @@ impl ProgramHandle {
         self.send(Command::Restart(reason))
     }
 
+    /// Like [`restart`](Self::restart), but only if the program is active (starting, running,
+    /// stopping or backing off): a program that is stopped, done or fatal is left so. The check
+    /// and the restart are one step of the program's task, so a stop queued before it wins.
+    /// Resolves once carried out (or skipped).
+    pub fn restart_if_active(
+        &self,
+        reason: RestartReason,
+    ) -> impl Future<Output = Result<(), SupervisorError>> + Send + use<> {
+        self.send(Command::RestartActive(reason))
+    }
+
+    /// Replaces the program's spec: `launcher` starts its runs from the next launch on, and
+    /// `policy` decides from now on, with a fresh crash budget and backoff (its restart count
+    /// goes on). Nothing else happens: a run in progress carries on (and is stopped as it was
+    /// started, by the old launcher's run), a backoff in progress keeps its delay, an idle
+    /// program stays idle. To run the new spec at once, follow with
+    /// [`restart`](Self::restart)`(`[`RestartReason::ConfigChange`]`)`. Resolves once the spec
+    /// is in place.
+    pub fn replace(
+        &self,
+        policy: Policy,
+        launcher: Arc<dyn Launcher>,
+    ) -> impl Future<Output = Result<(), SupervisorError>> + Send + use<> {
+        self.send(Command::Replace(Replacement { policy, launcher }))
+    }
+
+    /// Whether `other` drives the same program as `self` (a clone of the same handle), rather
+    /// than another program of the same name.
+    pub fn same_program(&self, other: &ProgramHandle) -> bool {
+        self.controls.same_channel(&other.controls)
+    }
+
     /// The program's state now.
     pub fn snapshot(&self) -> Snapshot {
         self.snapshot.borrow().clone()
@@ -208,15 +254,22 @@ impl ProgramHandle {
 
 /// Starts supervising `spec` on the current Tokio runtime: the first launch is under way when
 /// this returns (the snapshot already reads [`ProgramState::Starting`]).
+///
+/// With `start` false, the program is added stopped instead: nothing runs until it is started.
 pub(crate) fn spawn(
     spec: ProgramSpec,
     events: mpsc::UnboundedSender<Event>,
     epoch: Instant,
+    start: bool,
 ) -> ProgramHandle {
     let ProgramSpec { name, policy, launcher } = spec;
     let name: Arc<str> = name.into();
     let mut core = Core::new(policy);
-    let first = core.handle(Input::Start, Instant::now().saturating_duration_since(epoch));
+    let first = if start {
+        core.handle(Input::Start, Instant::now().saturating_duration_since(epoch))
+    } else {
+        Vec::new()
+    };
     let (snapshot_tx, snapshot_rx) = watch::channel(snapshot(&name, &core, epoch));
     let (controls_tx, controls_rx) = mpsc::unbounded_channel();
     let task = Task {
@@ -304,6 +357,11 @@ impl Task {
                     Command::Start => Input::Start,
                     Command::Stop => Input::Stop,
                     Command::Restart(reason) => Input::Restart(reason),
+                    Command::RestartActive(reason) => Input::RestartActive(reason),
+                    Command::Replace(Replacement { policy, launcher }) => {
+                        self.launcher = launcher;
+                        Input::Replace(policy)
+                    }
                 };
                 (input, Some(ack))
             }

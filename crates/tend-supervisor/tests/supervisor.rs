@@ -549,3 +549,147 @@ async fn dropping_the_supervisor_and_handles_stops_the_programs() {
             .collect();
     assert_eq!(events.last(), Some(&Some(EventKind::Stopped)));
 }
+
+#[tokio::test(start_paused = true)]
+async fn remove_stops_the_program_and_drops_it() {
+    let mut f = Fixture::new();
+    f.stop_delay = secs(1);
+    let web = f.add("web", Policy::default());
+    f.add("api", Policy::default());
+    let run = f.spawned(0, RestartReason::Start).await;
+    assert!(matches!(f.kind().await, EventKind::Spawned { .. }));
+
+    let last = done(f.supervisor.remove("web")).await.expect("removed");
+    assert_eq!(last.map(|s| s.state), Some(ProgramState::Stopped));
+    assert_eq!(run.ended().await, TERM);
+    assert_eq!(f.log(), ["stop web", "stopped web"]);
+    let names: Vec<String> = f.supervisor.programs().iter().map(|p| p.name().into()).collect();
+    assert_eq!(names, ["api"]);
+    assert!(f.supervisor.program("web").is_none());
+    assert_eq!(done(f.supervisor.remove("web")).await, Ok(None), "already gone");
+
+    drop(web);
+}
+
+#[tokio::test(start_paused = true)]
+async fn replace_then_restart_runs_the_new_spec_and_keeps_counting() {
+    let mut f = Fixture::new();
+    let web = f.add("web", crashes(0));
+    let old = f.spawned(0, RestartReason::Start).await;
+
+    // The new launcher tags its runs through a separate channel.
+    let (runs_tx, mut new_runs) = mpsc::unbounded_channel();
+    let launcher = FakeLauncher {
+        runs: runs_tx,
+        fail: Arc::new(AtomicBool::new(false)),
+        log: Arc::clone(&f.log),
+        next_pid: Arc::new(AtomicU32::new(5000)),
+        stop_delay: Duration::ZERO,
+    };
+    done(web.replace(crashes(3), Arc::new(launcher))).await.expect("replaced");
+    assert_eq!(web.state(), ProgramState::Running, "replace alone does not restart");
+    assert!(f.events.try_recv().is_err());
+
+    done(web.restart(RestartReason::ConfigChange)).await.expect("restarted");
+    assert_eq!(old.ended().await, TERM, "the old run is stopped by its own launcher's run");
+    let new = timeout(BOUND, new_runs.recv()).await.expect("launched").expect("open");
+    assert_eq!((new.ctx.restart_count, new.ctx.reason), (1, RestartReason::ConfigChange));
+    assert_eq!(new.pid, 5000);
+    assert!(f.runs.try_recv().is_err(), "the old launcher is not used any more");
+
+    // The new policy decides: three crashes allowed where none was.
+    new.end(Exit::Code(1));
+    let mut kinds = Vec::new();
+    while kinds.len() < 5 {
+        kinds.push(f.kind().await);
+    }
+    assert_eq!(kinds[0], EventKind::RestartingNow { reason: RestartReason::ConfigChange });
+    assert_eq!(kinds[3], EventKind::Exited { exit: Exit::Code(1), uptime: Duration::ZERO });
+    assert_eq!(kinds[4], EventKind::BackingOff { delay: secs(1), attempt: 1 });
+}
+
+#[tokio::test(start_paused = true)]
+async fn replace_of_an_idle_program_takes_effect_at_its_next_start() {
+    let mut f = Fixture::new();
+    let web = f.add("web", Policy { restart: RestartPolicy::Never, ..Policy::default() });
+    let run = f.spawned(0, RestartReason::Start).await;
+    run.end(Exit::Code(0));
+    done(web.wait_idle()).await;
+    let always = Policy { restart: RestartPolicy::Always, ..Policy::default() };
+    let launcher = FakeLauncher {
+        runs: f.runs_tx.clone(),
+        fail: Arc::clone(&f.fail),
+        log: Arc::clone(&f.log),
+        next_pid: Arc::clone(&f.next_pid),
+        stop_delay: Duration::ZERO,
+    };
+    done(web.replace(always, Arc::new(launcher))).await.expect("replaced");
+    assert_eq!(web.state(), ProgramState::Done, "stays idle");
+    done(web.start()).await.expect("started");
+    let run = f.run().await;
+    assert_eq!(run.ctx.restart_count, 1);
+    run.end(Exit::Code(0));
+    let run = f.run().await;
+    assert_eq!(run.ctx.reason, RestartReason::Start, "restart = always now");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hold_keeps_wait_idle_from_resolving() {
+    let mut f = Fixture::new();
+    f.add("old", Policy::default());
+    f.run().await;
+    let hold = f.supervisor.hold();
+    let nested = f.supervisor.hold();
+    let supervisor = f.supervisor.clone();
+    let idle = tokio::spawn(async move { supervisor.wait_idle().await });
+
+    // Between the removal of one program and the addition of the next, nothing runs…
+    done(f.supervisor.remove("old")).await.expect("removed");
+    tokio::time::advance(secs(60)).await;
+    assert!(!idle.is_finished(), "held: not idle");
+    f.add("new", Policy::default());
+    drop(hold);
+    drop(nested);
+    let new = f.run().await;
+    tokio::time::advance(secs(60)).await;
+    assert!(!idle.is_finished(), "`new` runs");
+
+    // …and once the hold is gone, the end of `new` is the end.
+    new.end(Exit::Code(0));
+    let finals = done(idle).await.expect("joined");
+    let names: Vec<&str> = finals.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["new"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn restart_if_active_leaves_an_idle_program_alone() {
+    let mut f = Fixture::new();
+    let web = f.add("web", Policy::default());
+    let old = f.spawned(0, RestartReason::Start).await;
+    done(web.restart_if_active(RestartReason::FileChange)).await.expect("restarted");
+    assert_eq!(old.ended().await, TERM);
+    assert_eq!(f.run().await.ctx.reason, RestartReason::FileChange);
+    done(web.stop()).await.expect("stopped");
+    done(web.restart_if_active(RestartReason::FileChange)).await.expect("carried out");
+    assert_eq!(web.state(), ProgramState::Stopped);
+    assert!(f.runs.try_recv().is_err(), "not started");
+}
+
+#[tokio::test(start_paused = true)]
+async fn programs_added_once_stop_all_began_are_added_stopped() {
+    let mut f = Fixture::new();
+    f.stop_delay = secs(1);
+    f.add("a", Policy::default());
+    f.run().await;
+    assert!(!f.supervisor.is_stopping());
+    let supervisor = f.supervisor.clone();
+    let stopping = tokio::spawn(async move { supervisor.stop_all().await });
+    tokio::task::yield_now().await;
+    assert!(f.supervisor.is_stopping());
+    let late = f.add("late", Policy::default());
+    assert_eq!(late.state(), ProgramState::Stopped);
+    done(stopping).await.expect("joined");
+    let finals = done(f.supervisor.wait_idle()).await;
+    assert!(finals.iter().all(|s| s.state == ProgramState::Stopped));
+    assert!(f.runs.try_recv().is_err(), "`late` never ran");
+}

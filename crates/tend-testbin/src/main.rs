@@ -22,7 +22,9 @@ modes:
   spew BYTES                write BYTES of 100-byte lines to stdout
   spew-file BYTES PATH      the same into PATH directly (the benchmark's baseline)
   env-dump FILE             write the environment to FILE (KEY=VALUE lines), then sleep 300
-  ready FILE SECS           create FILE, then sleep";
+  ready FILE SECS           create FILE, then sleep
+  stamp FILE                append `<start ns> <pid> $TEND_RESTART_REASON $TEND_RESTART_COUNT`
+                            to FILE in one write, then sleep 300";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -87,6 +89,18 @@ fn main() -> ExitCode {
         "env-dump" => {
             let text: String = std::env::vars().map(|(k, v)| format!("{k}={v}\n")).collect();
             write_atomically(Path::new(arg(1)), &text);
+            sleep(300);
+        }
+        "stamp" => {
+            let var = |key| std::env::var(key).unwrap_or_default();
+            let line = format!(
+                "{} {} {} {}\n",
+                now_ns(),
+                std::process::id(),
+                var("TEND_RESTART_REASON"),
+                var("TEND_RESTART_COUNT")
+            );
+            append(Path::new(arg(1)), &line);
             sleep(300);
         }
         "ready" => {

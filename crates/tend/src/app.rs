@@ -4,19 +4,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tend_supervisor::{
-    Event, EventKind, Exit, Policy, ProgramSpec, ProgramState, RestartPolicy, Snapshot, Supervisor,
-};
+use tend_supervisor::{Event, EventKind, Exit, ProgramState, Snapshot, Supervisor};
 
 use crate::cli::RunArgs;
 use crate::config::{Config, ProgramConfig, Restart};
 use crate::exit::{self, CliError};
 use crate::home::AppHome;
-use crate::launch::{AppContext, ProgramLauncher};
+use crate::launch::AppContext;
 use crate::lifecycle::lock::AppLock;
+use crate::lifecycle::restart;
 use crate::lifecycle::startup::Startup;
-use crate::logfile::RotatingFile;
-use crate::terminal::{ProgramSink, Terminal};
+use crate::terminal::Terminal;
 
 /// Options every command shares.
 #[derive(Debug, Clone)]
@@ -49,9 +47,15 @@ enum Mode {
 ///
 /// # Errors
 /// A configuration error (exit 1), or a state folder that cannot be created.
-pub async fn up(global: &Global, file: &Path, replace: bool) -> Result<u8, CliError> {
+/// With `watch_config`, `file` is reloaded when it changes (see [`crate::reload`]).
+pub async fn up(
+    global: &Global,
+    file: &Path,
+    replace: bool,
+    watch_config: bool,
+) -> Result<u8, CliError> {
     let config = Config::load(file).map_err(|e| CliError::error(e.to_string()))?;
-    run_app(global, config, Mode::Up, replace).await
+    run_app(global, config, Mode::Up, replace, watch_config.then_some(file)).await
 }
 
 /// `tend run`.
@@ -85,20 +89,7 @@ pub async fn run(global: &Global, args: RunArgs) -> Result<u8, CliError> {
     program.backoff.max = args.backoff_max.max(args.backoff_initial);
     program.stop.timeout = args.stop_timeout;
     let config = Config::single(name, program).map_err(|e| CliError::error(e.to_string()))?;
-    run_app(global, config, Mode::Run, args.replace).await
-}
-
-fn policy_of(program: &ProgramConfig) -> Policy {
-    Policy {
-        restart: match program.restart {
-            Restart::Always => RestartPolicy::Always,
-            Restart::OnFailure => RestartPolicy::OnFailure,
-            Restart::Never => RestartPolicy::Never,
-        },
-        restart_exit_code: program.restart_exit_code,
-        backoff: program.backoff,
-        max_restarts: program.max_restarts,
-    }
+    run_app(global, config, Mode::Run, args.replace, None).await
 }
 
 async fn run_app(
@@ -106,14 +97,10 @@ async fn run_app(
     config: Config,
     mode: Mode,
     replace: bool,
+    watch_config: Option<&Path>,
 ) -> Result<u8, CliError> {
-    if let Some(program) =
-        config.programs.iter().find(|p| p.runner != crate::config::Runner::Native)
-    {
-        return Err(CliError::error(format!(
-            "program `{}`: runner `{}` is not available yet; use runner = \"native\"",
-            program.name, program.runner
-        )));
+    if let Some(message) = crate::reload::unavailable_runner(&config) {
+        return Err(CliError::error(message));
     }
     let home = AppHome::new(&global.home, &config.name);
     home.create().map_err(|e| {
@@ -125,13 +112,16 @@ async fn run_app(
     crate::logging::init(&global.level(), global.color, Some(&home.tend_log()));
     // One instance per app, before anything is reaped or started; held until tend exits.
     let command = if mode == Mode::Up { "tend up" } else { "tend run" };
-    let _lock = AppLock::acquire(&home.pid_file(), replace)
+    let lock = AppLock::acquire(&home.pid_file(), replace)
         .await
         .map_err(|e| CliError::error(e.explain(&config.name, command)))?;
     let startup = Startup::begin(&home).map_err(|e| {
         CliError::error(format!("{}: cannot record the start: {}", config.name, exit::chain(&e)))
     })?;
     tracing::info!("{}: startup kind {}", config.name, startup.kind);
+    // In-flight work the previous run left open: handed over as TEND_RECOVERY where it applies.
+    let recovered = crate::inflight::recover(&home, startup.kind, config.inflight.max_age);
+    let restart_context = publish_restart_context(&home, startup.restart_context.as_ref())?;
     // Listen before any program starts: a SIGTERM from then on is a graceful stop, never the
     // default action (which would kill tend and leave its programs behind).
     let mut stop_signals = StopSignals::new()?;
@@ -141,55 +131,57 @@ async fn run_app(
     crate::reap::reap_app(&home).await;
 
     let terminal = Terminal::new(global.color, global.quiet);
-    let width = config.programs.iter().map(|p| p.name.len()).max().unwrap_or(0);
     let context = Arc::new(AppContext {
         home: home.clone(),
         startup_kind: startup.kind.as_str().into(),
         tend_home: global.home.clone(),
         folder: config.folder.clone(),
+        recovery: recovered.file.clone(),
+        restart_context,
         dotenv: Arc::new(tend_fs::dotenv::DotenvCache::new()),
     });
     let (supervisor, mut events) = Supervisor::new();
+    // Restarts of the whole app: the `restart-requested` marker and `tend restart --app`.
+    // Both listen before any program starts, so that a program's first request is heard.
+    let (restart_requester, mut restart_requests) = tokio::sync::mpsc::unbounded_channel();
+    let _marker_watch = restart::MarkerWatch::start(&home, restart_requester.clone())
+        .inspect_err(|e| {
+            tracing::warn!(
+                "cannot watch {} for restart-requested: {e}; `tend restart --app` still works",
+                home.dir.display()
+            );
+        })
+        .ok();
+    // The control API (tend status, restart, down, inflight): its socket goes when `control`
+    // is closed.
+    let runners = crate::control::server::Runners::default();
+    let control =
+        crate::control::server::ControlServer::start(crate::control::server::ServerConfig {
+            home: home.clone(),
+            supervisor: supervisor.clone(),
+            startup_kind: context.startup_kind.clone(),
+            runners: runners.clone(),
+            stop: stop_signals.requester(),
+            restart_app: restart_requester,
+            inflight: recovered.state.clone(),
+        });
     tracing::info!(
         "{}: starting {} program(s); logs in {}",
         config.name,
         config.programs.len(),
         home.logs().display()
     );
-    for (index, program) in config.programs.iter().enumerate() {
-        let log = match RotatingFile::open(
-            &home.program_log(&program.name),
-            program.log.max_size,
-            program.log.max_files,
-        ) {
-            Ok(file) => Some(file),
-            Err(e) => {
-                tracing::warn!("{}: cannot open its log file: {e}", program.name);
-                None
-            }
-        };
-        let sink =
-            ProgramSink::new(terminal.clone(), terminal.prefix(index, &program.name, width), log);
-        let launcher = ProgramLauncher::new(context.clone(), program.clone(), Arc::new(sink));
-        supervisor.add(ProgramSpec {
-            name: program.name.clone(),
-            policy: policy_of(program),
-            launcher: Arc::new(launcher),
-        });
-    }
-    // The control API (tend status, restart, down): its socket goes when `control` is dropped.
-    let control =
-        crate::control::server::ControlServer::start(crate::control::server::ServerConfig {
-            home: home.clone(),
-            supervisor: supervisor.clone(),
-            startup_kind: context.startup_kind.clone(),
-            runners: config
-                .programs
-                .iter()
-                .map(|p| (p.name.clone(), p.runner.to_string()))
-                .collect(),
-            stop: stop_signals.requester(),
-        });
+    // Each program's log, output and launcher, and its file watcher (`watch`).
+    let programs =
+        crate::reload::ProgramSet::start(&supervisor, &context, &terminal, &config, runners);
+    // `tend up --watch-config`: edits of tend.toml are applied to `programs` as they come.
+    let _config_watch = watch_config.and_then(|file| {
+        crate::reload::ConfigWatch::start(file, programs.clone())
+            .inspect_err(|e| tracing::warn!("--watch-config: {e}; tend.toml is not reloaded"))
+            .ok()
+    });
+    // `tend up -d` waits for this.
+    crate::detach::notify_ready(control.is_serving());
 
     let idle = supervisor.wait_idle();
     tokio::pin!(idle);
@@ -197,19 +189,22 @@ async fn run_app(
         tokio::select! {
             Some(event) = events.recv() => log_event(&event),
             finals = &mut idle => break Outcome::Idle(finals),
+            Some(request) = restart_requests.recv() => {
+                tracing::info!(
+                    "{}: restart of the app requested ({}); stopping every program",
+                    config.name,
+                    request.reason
+                );
+                // Written first: if tend dies while stopping, the next start still gets it.
+                if let Err(e) = restart::write_sentinel(&home, &request) {
+                    tracing::error!("cannot record the restart request: {}", exit::chain(&e));
+                }
+                stop_all(&supervisor, &mut events, &mut stop_signals).await;
+                break Outcome::Restart;
+            }
             signal = stop_signals.recv() => {
                 tracing::info!("{signal}: stopping every program");
-                let stopping = supervisor.stop_all();
-                tokio::pin!(stopping);
-                loop {
-                    tokio::select! {
-                        Some(event) = events.recv() => log_event(&event),
-                        () = &mut stopping => break,
-                        signal = stop_signals.recv() => {
-                            tracing::warn!("{signal} again: still stopping gracefully (programs get their stop timeout, then SIGKILL)");
-                        }
-                    }
-                }
+                stop_all(&supervisor, &mut events, &mut stop_signals).await;
                 break Outcome::Stopped;
             }
         }
@@ -217,19 +212,85 @@ async fn run_app(
     while let Ok(event) = events.try_recv() {
         log_event(&event);
     }
-    drop(control);
+    control.close().await;
     if let Err(e) = startup.finish() {
         tracing::warn!("cannot record the clean shutdown: {}", exit::chain(&e));
     }
-    Ok(match outcome {
-        Outcome::Stopped => exit::SUCCESS,
-        Outcome::Idle(finals) => exit_code(mode, &finals),
+    match outcome {
+        Outcome::Stopped => Ok(exit::SUCCESS),
+        Outcome::Idle(finals) => Ok(exit_code(mode, &finals)),
+        Outcome::Restart => {
+            let under_manager =
+                crate::lifecycle::startup::under_service_manager(|key| std::env::var(key).ok());
+            match restart::comeback(under_manager) {
+                restart::Comeback::ExitForServiceManager => {
+                    tracing::info!(
+                        "{}: exiting with {} so that the service manager starts tend again",
+                        config.name,
+                        restart::SERVICE_RESTART_CODE
+                    );
+                    Ok(restart::SERVICE_RESTART_CODE)
+                }
+                restart::Comeback::ReExecute => {
+                    tracing::info!("{}: starting again", config.name);
+                    // The next image takes the lock again.
+                    drop(lock);
+                    let e = restart::re_execute();
+                    Err(CliError::error(format!(
+                        "{}: cannot execute tend again: {e}; start it with `{command}`",
+                        config.name
+                    )))
+                }
+            }
+        }
+    }
+}
+
+/// Stops every program gracefully (reverse order), logging events meanwhile; a second signal
+/// only says that the stop goes on.
+async fn stop_all(
+    supervisor: &Supervisor,
+    events: &mut tend_supervisor::EventReceiver,
+    stop_signals: &mut StopSignals,
+) {
+    let stopping = supervisor.stop_all();
+    tokio::pin!(stopping);
+    loop {
+        tokio::select! {
+            Some(event) = events.recv() => log_event(&event),
+            () = &mut stopping => break,
+            signal = stop_signals.recv() => {
+                tracing::warn!("{signal} again: still stopping gracefully (programs get their stop timeout, then SIGKILL)");
+            }
+        }
+    }
+}
+
+/// Hands the consumed restart sentinel to programs (`TEND_RESTART_CONTEXT`), or clears an old
+/// one.
+fn publish_restart_context(
+    home: &AppHome,
+    context: Option<&serde_json::Value>,
+) -> Result<Option<PathBuf>, CliError> {
+    if let Some(serde_json::Value::Object(sentinel)) = context
+        && let Some(reason) = sentinel.get("reason").and_then(|r| r.as_str())
+    {
+        tracing::info!("{}: restarted because: {reason}", home.app);
+    }
+    restart::publish_context(home, context).map_err(|e| {
+        CliError::error(format!(
+            "{}: cannot hand over the restart context: {}",
+            home.app,
+            exit::chain(&e)
+        ))
     })
 }
 
 enum Outcome {
     Idle(Vec<Snapshot>),
     Stopped,
+    /// A restart of the whole app was requested; every program is stopped.
+    Restart,
 }
 
 /// `tend up`: 1 if any program is fatal, else 0. `tend run`: the program's last exit code

@@ -124,9 +124,9 @@ and boot) or it carries the record's TEND_RUN_ID token: a recycled pid is never 
 Records of a tend that is still running are left alone."
     )]
     Reap {
-        /// Only this app
-        #[arg(long, value_name = "APP")]
-        app: Option<String>,
+        /// Only the app of this name
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
     },
 
     /// Show the running app's programs: state, pid, uptime, restarts, last exit, CPU, memory
@@ -147,15 +147,50 @@ Records of a tend that is still running are left alone."
   tend logs web -n 100       the last 100 lines of web
   tend logs web -F           ... and follow it (-f is --file)")]
     Logs(crate::logs_cmd::LogsArgs),
+
+    /// Run the app as a service of your user: started at login (or boot), restarted when it
+    /// fails (systemd on Linux, launchd on macOS, Task Scheduler on Windows)
+    #[command(after_help = "Examples:
+  tend service install -f ~/bot/tend.toml      install and start it (again: update in place)
+  tend service status -f ~/bot/tend.toml       installed? enabled? running? linger?
+  tend service logs -f ~/bot/tend.toml -F      follow its logs
+  tend service show -f ~/bot/tend.toml         print the unit/plist/task XML install writes
+  tend service uninstall -f ~/bot/tend.toml    stop and remove it
+
+`tend down` stops the service first, so that it is not started again at once.
+See docs/service.md for what is installed where, and how to debug it.")]
+    Service(crate::service_cmd::ServiceArgs),
+
+    /// Report work in progress and its end, so that work a crash interrupts is handed over at
+    /// the next start (TEND_RECOVERY)
+    #[command(after_help = "Examples (from a program under tend, which needs no -f):
+  tend inflight begin job-17 --label \"resize photo 17\"
+  tend inflight done job-17
+  tend inflight list
+
+After a crash, reboot or restart, programs get TEND_RECOVERY: the path of a JSON file with the \
+startup kind and the items that were still in flight (younger than [inflight] max_age, default 1h).
+Exit code: 3 when the app is not running.")]
+    Inflight(crate::inflight::command::InflightArgs),
 }
 
 /// Options of `tend up`.
 #[derive(Debug, Args)]
 pub struct UpArgs {
+    /// Run in the background: return once the app answers (`tend status`), or fail with its
+    /// error and where its logs are
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+
     /// Take over from a running instance of the app: stop it (SIGTERM, SIGKILL after 10s),
     /// then start
     #[arg(long)]
     pub replace: bool,
+
+    /// Reload tend.toml when it changes: start added programs, stop removed ones, restart
+    /// changed ones (the others keep running); an invalid edit is logged and ignored
+    #[arg(long)]
+    pub watch_config: bool,
 }
 
 /// Options of `tend run`.
@@ -218,7 +253,12 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         quiet: cli.quiet,
     };
     match cli.command {
-        Command::Up(args) => crate::app::up(&global, &cli.file, args.replace).await,
+        Command::Up(args) if args.detach && !crate::detach::is_detached_child() => {
+            crate::detach::up(&global, &cli.file).await
+        }
+        Command::Up(args) => {
+            crate::app::up(&global, &cli.file, args.replace, args.watch_config).await
+        }
         Command::Run(args) => crate::app::run(&global, args).await,
         Command::Env { program, show_secrets, json } => crate::env_cmd::show(
             &global,
@@ -226,10 +266,12 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
             program.as_deref(),
             crate::env_cmd::EnvOptions { show_secrets, json },
         ),
-        Command::Reap { app } => crate::reap::reap(&global, app.as_deref()).await,
+        Command::Reap { name } => crate::reap::reap(&global, name.as_deref()).await,
         Command::Status(args) => crate::control::commands::status(&global, &cli.file, args).await,
         Command::Restart(args) => crate::control::commands::restart(&global, &cli.file, args).await,
         Command::Down(args) => crate::control::commands::down(&global, &cli.file, args).await,
         Command::Logs(args) => crate::logs_cmd::logs(&global, &cli.file, args).await,
+        Command::Service(args) => crate::service_cmd::run(&global, &cli.file, args).await,
+        Command::Inflight(args) => crate::inflight::command::run(&global, &cli.file, args).await,
     }
 }

@@ -59,6 +59,8 @@ pub fn show(
         startup_kind: "start".into(),
         tend_home: global.home.clone(),
         folder: config.folder.clone(),
+        recovery: None,
+        restart_context: None,
         dotenv: Arc::new(DotenvCache::new()),
     };
     let inherited = environment::inherited();

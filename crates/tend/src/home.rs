@@ -17,6 +17,15 @@ impl AppHome {
         AppHome { app: app.to_string(), dir: home.join("apps").join(app) }
     }
 
+    /// The app whose state folder is `$TEND_STATE_DIR` (set by tend for its programs), if that
+    /// variable names a folder `<home>/apps/<app>`.
+    pub fn from_state_dir_env() -> Option<AppHome> {
+        let dir = PathBuf::from(std::env::var_os("TEND_STATE_DIR")?);
+        let app = dir.file_name()?.to_str()?.to_string();
+        let parent = dir.parent()?;
+        (parent.file_name()? == "apps" && dir.is_dir()).then_some(AppHome { app, dir })
+    }
+
     /// `runs/`: one record per live process group.
     pub fn runs(&self) -> PathBuf {
         self.dir.join("runs")
@@ -50,6 +59,28 @@ impl AppHome {
     /// `restart-sentinel.json`: context carried across a restart, consumed at the next start.
     pub fn restart_sentinel(&self) -> PathBuf {
         self.dir.join("restart-sentinel.json")
+    }
+
+    /// `restart-requested`: the marker by which anyone asks for a restart of the whole app.
+    pub fn restart_marker(&self) -> PathBuf {
+        self.dir.join("restart-requested")
+    }
+
+    /// `inflight.json`: work items programs reported as in progress.
+    pub fn inflight_file(&self) -> PathBuf {
+        self.dir.join("inflight.json")
+    }
+
+    /// `recovery.json`: what a program is handed as `TEND_RECOVERY` after a crash, reboot or
+    /// restart (the startup kind and the interrupted work items).
+    pub fn recovery_file(&self) -> PathBuf {
+        self.dir.join("recovery.json")
+    }
+
+    /// `restart-context.json`: the context of the restart that started this run, handed to
+    /// programs as `TEND_RESTART_CONTEXT`.
+    pub fn restart_context_file(&self) -> PathBuf {
+        self.dir.join("restart-context.json")
     }
 
     /// Creates the app folder and its `logs/` (mode 0700 on Unix).

@@ -29,6 +29,10 @@ pub struct AppContext {
     pub folder: PathBuf,
     /// Parsed dotenv files, re-read when they change.
     pub dotenv: Arc<DotenvCache>,
+    /// `TEND_RECOVERY`: the JSON file of interrupted work, after a crash, reboot or restart.
+    pub recovery: Option<PathBuf>,
+    /// `TEND_RESTART_CONTEXT`: the JSON file of the restart that started this run of the app.
+    pub restart_context: Option<PathBuf>,
 }
 
 /// Starts runs of one configured program natively.
@@ -110,6 +114,12 @@ pub fn tend_vars(
         ),
     ]
     .into_iter()
+    .chain(app.recovery.iter().map(|p| ("TEND_RECOVERY", p.to_string_lossy().into_owned())))
+    .chain(
+        app.restart_context
+            .iter()
+            .map(|p| ("TEND_RESTART_CONTEXT", p.to_string_lossy().into_owned())),
+    )
     .map(|(k, v)| (k.to_string(), v))
     .collect()
 }

@@ -24,12 +24,15 @@ pub fn level(verbose: u8, quiet: bool) -> &'static str {
 /// `tend_log` (rotated by size). `TEND_LOG` may override the level (`tracing` filter syntax).
 pub fn init(level: &str, color: bool, tend_log: Option<&Path>) {
     let filter = || EnvFilter::try_from_env("TEND_LOG").unwrap_or_else(|_| EnvFilter::new(level));
-    let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(color)
-        .with_target(false)
-        .without_time()
-        .with_filter(filter());
+    // In the background (`tend up -d`) stderr is a file kept for errors before the log is open.
+    let stderr = (!crate::detach::is_detached_child()).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(color)
+            .with_target(false)
+            .without_time()
+            .with_filter(filter())
+    });
     let file =
         tend_log.and_then(|path| RotatingFile::open(path, 10 * 1024 * 1024, 5).ok()).map(|file| {
             tracing_subscriber::fmt::layer()

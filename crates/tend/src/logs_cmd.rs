@@ -31,7 +31,7 @@ pub struct LogsArgs {
 
     /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
     #[arg(long, value_name = "NAME")]
-    pub app: Option<String>,
+    pub name: Option<String>,
 }
 
 /// `tend logs [PROGRAM] [-F] [-n N]`.
@@ -39,7 +39,7 @@ pub struct LogsArgs {
 /// # Errors
 /// An unknown app or program (exit 1).
 pub async fn logs(global: &Global, file: &Path, args: LogsArgs) -> Result<u8, CliError> {
-    let target = Target::resolve(global, file, args.app.as_deref())?;
+    let target = Target::resolve(global, file, args.name.as_deref())?;
     let programs = match &args.program {
         Some(name) => {
             let known = target.programs.as_ref().is_none_or(|p| p.contains(name));

@@ -31,7 +31,7 @@ pub async fn reap_app(app: &AppHome) -> tend_runner::ReapReport {
     report
 }
 
-/// `tend reap [--app APP]`.
+/// `tend reap [--name NAME]`.
 ///
 /// # Errors
 /// When processes survive SIGKILL.

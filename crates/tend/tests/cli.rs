@@ -66,7 +66,7 @@ fn help_of_up_lists_its_options() {
 
 #[test]
 fn help_of_reap_lists_its_options() {
-    help_mentions(&["reap", "--help"], &["Usage: tend reap", "--app", "TEND_RUN_ID"]);
+    help_mentions(&["reap", "--help"], &["Usage: tend reap", "--name", "TEND_RUN_ID"]);
 }
 
 #[test]

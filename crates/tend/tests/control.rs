@@ -236,7 +236,7 @@ fn down_stops_the_app_then_reports_not_running() {
     let logs = sb.run(&["logs", "b"]);
     logs.assert_code(0);
     assert_eq!(logs.stdout, "hello-b\n");
-    let logs = sb.run(&["logs", "--app", "ctl", "a", "-n", "3"]);
+    let logs = sb.run(&["logs", "--name", "ctl", "a", "-n", "3"]);
     logs.assert_code(0);
     assert_eq!(logs.stdout, "hello-a\n");
 }
@@ -254,7 +254,7 @@ fn status_and_restart_exit_3_when_nothing_runs() {
             done.stderr
         );
     }
-    let done = sb.run(&["status", "--app", "other"]);
+    let done = sb.run(&["status", "--name", "other"]);
     done.assert_code(3);
     // Logs of an app that never ran: nothing to print, not an error.
     sb.run(&["logs"]).assert_code(0);
@@ -265,13 +265,13 @@ fn apps_of_tend_run_are_found_by_name() {
     let sb = Sandbox::new();
     let tend = sb.spawn(&["run", "--name", "solo", "--", "sleep", "300"]);
     let status = sb.wait_for("tend status --app solo", || {
-        let done = sb.run(&["status", "--app", "solo", "--json"]);
+        let done = sb.run(&["status", "--name", "solo", "--json"]);
         let json: Value = serde_json::from_str(&done.stdout).ok()?;
         (json["programs"][0]["state"] == "running").then_some(json)
     });
     let pid = u32::try_from(status["programs"][0]["pid"].as_u64().unwrap()).unwrap();
     let _guard = KillOnDrop::new(&[pid]);
-    sb.run(&["down", "--app", "solo"]).assert_code(0);
+    sb.run(&["down", "--name", "solo"]).assert_code(0);
     tend.wait().assert_code(0);
     assert!(!alive(pid));
 }

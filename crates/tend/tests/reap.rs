@@ -121,7 +121,7 @@ fn a_damaged_record_is_set_aside_and_nothing_is_signalled() {
     let damaged = &full[..full.len() / 2];
     let path = write_record(&app, &name, damaged);
 
-    let done = sb.run(&["reap", "--app", "demo"]);
+    let done = sb.run(&["reap", "--name", "demo"]);
     done.assert_code(0);
     assert!(alive(sleeper.pid()), "a damaged record must never lead to a signal");
     assert!(!path.exists());

@@ -9,6 +9,9 @@
 //! ```toml
 //! name = "demo"                       # default: the folder's name, sanitised
 //!
+//! [inflight]                          # work programs report with `tend inflight begin`
+//! max_age = "1h"                      # older open items are not handed over after a crash
+//!
 //! [log]                               # defaults for every program's log
 //! max_size = "10MiB"                  # integer bytes, or B, KB, MB, GB (×1000), KiB, MiB, GiB (×1024)
 //! max_files = 5                       # files kept, counting the current one
@@ -29,7 +32,8 @@
 //! ```
 //!
 //! `watch = true` watches the program's `dir` with the default debounce; `watch = false` is
-//! the same as no `watch`. Without `paths`, a `watch` table watches the program's `dir`.
+//! the same as no `watch`. Without `paths`, a `watch` table watches the program's `dir`;
+//! `paths` are relative to the program's `dir`, and `ignore` globs must be valid.
 //! Durations use the `humantime` syntax (`500ms`, `1.5s`, `2m`, `1h 30m`) and may be at most
 //! 365 days.
 //!
@@ -48,6 +52,6 @@ mod tests;
 pub use error::{ConfigError, Diagnostic};
 pub use types::{
     Backoff, Config, DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, DEFAULT_RESTART_EXIT_CODE,
-    LogConfig, MaxRestarts, ProgramConfig, Restart, Runner, Stop, Watch,
+    InflightConfig, LogConfig, MaxRestarts, ProgramConfig, Restart, Runner, Stop, Watch,
 };
 pub use values::{SIGNALS, is_valid_name, normalize_signal, sanitize_name, signal_number};

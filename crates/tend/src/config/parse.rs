@@ -15,11 +15,13 @@ use toml::de::{DeTable, DeValue};
 
 use super::error::{ConfigError, Diagnostic};
 use super::types::{
-    Backoff, Config, LogConfig, MaxRestarts, ProgramConfig, Restart, Runner, Stop, Watch,
+    Backoff, Config, InflightConfig, LogConfig, MaxRestarts, ProgramConfig, Restart, Runner, Stop,
+    Watch,
 };
 use super::values::{self, NAME_EXPECTED, Rejection, is_valid_name, sanitize_name};
 
-const ROOT_KEYS: &[&str] = &["name", "log", "programs"];
+const ROOT_KEYS: &[&str] = &["name", "inflight", "log", "programs"];
+const INFLIGHT_KEYS: &[&str] = &["max_age"];
 const PROGRAM_KEYS: &[&str] = &[
     "command",
     "dir",
@@ -388,6 +390,10 @@ impl Ctx<'_> {
             Some(field) => self.log(field, LogConfig::default())?,
             None => LogConfig::default(),
         };
+        let inflight = match root.get("inflight") {
+            Some(field) => self.inflight(field)?,
+            None => InflightConfig::default(),
+        };
         const NO_PROGRAMS: &str = r#"expected at least one [programs.NAME] table, like [programs.web] with command = "...""#;
         let Some(programs) = root.get("programs") else {
             return Err(self.error(0, None, "no programs defined", Some(NO_PROGRAMS.to_owned())));
@@ -405,7 +411,7 @@ impl Ctx<'_> {
             .iter()
             .map(|field| self.program(field, log))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Config { name, folder: self.folder.clone(), log, programs })
+        Ok(Config { name, folder: self.folder.clone(), log, inflight, programs })
     }
 
     fn program(&self, field: &Field<'_, '_>, log: LogConfig) -> Result<ProgramConfig, ConfigError> {
@@ -731,18 +737,32 @@ impl Ctx<'_> {
         for field in &table.fields {
             match field.name {
                 "paths" => {
-                    let expected = r#"expected an array of files or folders relative to tend.toml, like ["src"]"#;
+                    let expected = r#"expected an array of files or folders relative to the program's dir, like ["src"]"#;
                     let paths = self.string_list(field, expected)?;
                     if paths.is_empty() {
                         return Err(self.at_value(field, "no paths", expected));
                     }
-                    watch.paths = paths.into_iter().map(|p| self.resolve(p)).collect();
+                    watch.paths =
+                        paths.into_iter().map(|p| without_cur_dirs(&dir.join(p))).collect();
                 }
                 "ignore" => {
-                    let patterns = self.string_list(
-                        field,
-                        r#"expected an array of glob patterns, like ["**/__pycache__/**"]"#,
-                    )?;
+                    let expected =
+                        r#"expected an array of glob patterns, like ["**/__pycache__/**"]"#;
+                    let patterns = self.string_list(field, expected)?;
+                    let items = match field.value.get_ref() {
+                        DeValue::Array(_) => self.items(field, expected)?,
+                        _ => Vec::new(),
+                    };
+                    for (i, pattern) in patterns.iter().enumerate() {
+                        if let Err(error) = globset::Glob::new(pattern) {
+                            let at = items.get(i).unwrap_or(field);
+                            return Err(self.at_value(
+                                at,
+                                format!("invalid glob {pattern:?}: {}", error.kind()),
+                                expected,
+                            ));
+                        }
+                    }
                     watch.ignore = patterns.into_iter().map(str::to_owned).collect();
                 }
                 "debounce" => watch.debounce = self.duration(field)?,
@@ -750,6 +770,19 @@ impl Ctx<'_> {
             }
         }
         Ok(Some(watch))
+    }
+
+    fn inflight(&self, field: &Field<'_, '_>) -> Result<InflightConfig, ConfigError> {
+        let table = self.table(
+            field,
+            Some(INFLIGHT_KEYS),
+            r#"expected a table, like [inflight] with max_age = "1h""#,
+        )?;
+        let mut inflight = InflightConfig::default();
+        if let Some(field) = table.get("max_age") {
+            inflight.max_age = self.duration(field)?;
+        }
+        Ok(inflight)
     }
 
     fn log(&self, field: &Field<'_, '_>, base: LogConfig) -> Result<LogConfig, ConfigError> {

@@ -85,7 +85,7 @@ fn error_messages() {
         (
             "unknown key: top level",
             "nmae = \"demo\"\n".into(),
-            "tend.toml:1:1: unknown key `nmae` at the top level; expected one of: name, log, programs"
+            "tend.toml:1:1: unknown key `nmae` at the top level; expected one of: name, inflight, log, programs"
                 .into(),
         ),
         (
@@ -360,8 +360,32 @@ fn error_messages() {
             "watch: no paths",
             web("watch = { paths = [] }"),
             "tend.toml:3:19: programs.web.watch.paths: no paths; expected an array of files or \
-             folders relative to tend.toml, like [\"src\"]"
+             folders relative to the program's dir, like [\"src\"]"
                 .into(),
+        ),
+        (
+            "watch: bad ignore glob",
+            web("watch = { ignore = [\"*.tmp\", \"src/[abc\"] }"),
+            "tend.toml:3:30: programs.web.watch.ignore[1]: invalid glob \"src/[abc\": unclosed \
+             character class; missing ']'; expected an array of glob patterns, like \
+             [\"**/__pycache__/**\"]"
+                .into(),
+        ),
+        (
+            "watch: bad ignore glob as one string",
+            web("watch.ignore = \"{a,b\""),
+            "tend.toml:3:16: programs.web.watch.ignore: invalid glob \"{a,b\": unclosed \
+             alternate group; missing '}' (maybe escape '{' with '[{]'?); expected an array of \
+             glob patterns, like [\"**/__pycache__/**\"]"
+                .into(),
+        ),
+        (
+            "watch: bad debounce",
+            web("watch = { debounce = \"fast\" }"),
+            format!(
+                "tend.toml:3:22: programs.web.watch.debounce: invalid duration \"fast\"; \
+                 {DURATION_RULE}"
+            ),
         ),
         (
             "watch: wrong type",
@@ -520,7 +544,8 @@ watch = false
         max_restarts: MaxRestarts { count: 3, within: Duration::from_secs(300) },
         stop: Stop { signal: "INT".into(), timeout: Duration::from_secs(3) },
         watch: Some(Watch {
-            paths: vec![folder.join("src"), folder.join("../shared")],
+            // Relative to the program's `dir`.
+            paths: vec![folder.join("web/src"), folder.join("web/../shared")],
             ignore: vec!["**/__pycache__/**".into(), "*.tmp".into()],
             debounce: Duration::from_secs(1),
         }),
@@ -843,4 +868,40 @@ fn app_log_table_is_every_programs_default() {
     let config = Config::parse(text, Path::new("tend.toml")).unwrap();
     assert_eq!((config.programs[0].log.max_size, config.programs[0].log.max_files), (1 << 30, 3));
     assert_eq!((config.programs[1].log.max_size, config.programs[1].log.max_files), (1 << 30, 9));
+}
+
+#[test]
+fn inflight_table() {
+    let config = parse(&web("")).unwrap();
+    assert_eq!(config.inflight.max_age, Duration::from_secs(3600), "default: 1h");
+    let config = parse(&format!("[inflight]\nmax_age = \"90s\"\n{}", web(""))).unwrap();
+    assert_eq!(config.inflight.max_age, Duration::from_secs(90));
+    let config = parse(&format!("inflight = {{ max_age = \"0s\" }}\n{}", web(""))).unwrap();
+    assert_eq!(config.inflight.max_age, Duration::ZERO);
+    let cases = [
+        (
+            "[inflight]\nmax_age = \"1x\"\n",
+            format!("tend.toml:2:11: inflight.max_age: invalid duration \"1x\"; {DURATION_RULE}"),
+        ),
+        (
+            "[inflight]\nmax_age = 60\n",
+            "tend.toml:2:11: inflight.max_age: wrong type: found an integer; expected a duration \
+             string, like \"10s\""
+                .to_owned(),
+        ),
+        (
+            "[inflight]\nmaxage = \"1h\"\n",
+            "tend.toml:2:1: unknown key `maxage` in [inflight]; expected one of: max_age"
+                .to_owned(),
+        ),
+        (
+            "inflight = \"1h\"\n",
+            "tend.toml:1:12: inflight: wrong type: found a string; expected a table, like \
+             [inflight] with max_age = \"1h\""
+                .to_owned(),
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(error(&format!("{text}{}", web(""))), expected, "{text}");
+    }
 }

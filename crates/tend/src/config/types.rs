@@ -24,6 +24,8 @@ pub struct Config {
     pub folder: PathBuf,
     /// The app-level `[log]` settings (defaults for every program; also fit for `tend.log`).
     pub log: LogConfig,
+    /// The `[inflight]` settings: how in-flight work is recovered.
+    pub inflight: InflightConfig,
     /// The programs, in file order, which is their start order. Never empty.
     pub programs: Vec<ProgramConfig>,
 }
@@ -64,7 +66,13 @@ impl Config {
         if !is_valid_name(&program.name) {
             return Err(ConfigError::InvalidName { what: "program", name: program.name });
         }
-        Ok(Config { name, folder: program.dir.clone(), log: program.log, programs: vec![program] })
+        Ok(Config {
+            name,
+            folder: program.dir.clone(),
+            log: program.log,
+            inflight: InflightConfig::default(),
+            programs: vec![program],
+        })
     }
 
     /// The program called `name`, if any.
@@ -238,6 +246,20 @@ impl Watch {
     /// Watch `paths` with no ignores and the default debounce.
     pub fn new(paths: Vec<PathBuf>) -> Watch {
         Watch { paths, ignore: Vec::new(), debounce: Watch::DEFAULT_DEBOUNCE }
+    }
+}
+
+/// The `[inflight]` table: recovery of work that programs reported as in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InflightConfig {
+    /// Open items older than this at the next start are dropped instead of being handed over
+    /// as interrupted.
+    pub max_age: Duration,
+}
+
+impl Default for InflightConfig {
+    fn default() -> InflightConfig {
+        InflightConfig { max_age: crate::inflight::DEFAULT_MAX_AGE }
     }
 }
 

@@ -19,6 +19,12 @@ pub struct Status {
     pub startup_kind: String,
     /// Every program, in configuration order.
     pub programs: Vec<ProgramStatus>,
+    /// The open in-flight items, oldest first (`tend inflight begin`).
+    #[serde(default)]
+    pub inflight: Vec<crate::inflight::Item>,
+    /// The in-flight items recovered as interrupted at this start (`TEND_RECOVERY`).
+    #[serde(default)]
+    pub interrupted: Vec<crate::inflight::Item>,
 }
 
 /// One program in [`Status`].
@@ -44,6 +50,15 @@ pub struct ProgramStatus {
     pub runner: String,
 }
 
+/// The answer to `POST /v1/app/restart` (202): the app is restarting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Restarting {
+    /// Always `true`.
+    pub restarting: bool,
+    /// The pid of the tend that restarts (after a re-execution in place, the same pid).
+    pub pid: u32,
+}
+
 /// How a run ended: `{"code": N}` or `{"signal": N}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -61,6 +76,39 @@ impl From<Exit> for LastExit {
             Exit::Signal(signal) => LastExit::Signal(signal),
         }
     }
+}
+
+/// The body of `POST /v1/inflight`: `{"id": "…", "label": "…", "program": "…"}` (`label`
+/// and `program` optional).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InflightBegin {
+    /// The item's ID.
+    pub id: String,
+    /// Free text for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The program that reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
+}
+
+/// The answer to `DELETE /v1/inflight/{id}`: `{"id": "…", "removed": true}`; `removed` is
+/// `false` when the ID was not open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InflightDone {
+    /// The item's ID.
+    pub id: String,
+    /// Whether it was open.
+    pub removed: bool,
+}
+
+/// `GET /v1/inflight`: the open items and the ones interrupted at this start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InflightList {
+    /// The open items, oldest first.
+    pub inflight: Vec<crate::inflight::Item>,
+    /// The items recovered as interrupted at this start of the app.
+    pub interrupted: Vec<crate::inflight::Item>,
 }
 
 /// The body of every error response: `{"error": "…"}`.

@@ -57,10 +57,13 @@ pub fn answers(socket: &Path) -> bool {
     {
         std::os::unix::net::UnixStream::connect(socket).is_ok()
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
     {
-        let _ = socket;
-        false
+        // A busy pipe is a pipe someone serves.
+        match tokio::net::windows::named_pipe::ClientOptions::new().open(socket) {
+            Ok(_) => true,
+            Err(e) => e.raw_os_error() == Some(231),
+        }
     }
 }
 
@@ -75,7 +78,22 @@ pub async fn request(
     uri: &str,
     timeout: Duration,
 ) -> Result<Response, ClientError> {
-    match tokio::time::timeout(timeout, send(socket, method, uri)).await {
+    request_json(socket, method, uri, None, timeout).await
+}
+
+/// Like [`request`], with `body` (if any) sent as `application/json`.
+///
+/// # Errors
+/// [`ClientError::NotRunning`] when nothing listens; [`ClientError::Failed`] otherwise.
+pub async fn request_json(
+    socket: &Path,
+    method: &str,
+    uri: &str,
+    body: Option<&serde_json::Value>,
+    timeout: Duration,
+) -> Result<Response, ClientError> {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    match tokio::time::timeout(timeout, send(socket, method, uri, body)).await {
         Ok(result) => result,
         Err(_) => Err(ClientError::Failed(format!(
             "no answer from {} within {}",
@@ -85,20 +103,33 @@ pub async fn request(
     }
 }
 
-#[cfg(not(unix))]
-async fn send(_socket: &Path, _method: &str, _uri: &str) -> Result<Response, ClientError> {
-    Err(ClientError::Failed("the control API is not supported on this platform yet".into()))
+/// Connects to the app's socket (on Windows: its named pipe).
+#[cfg(unix)]
+async fn connect(socket: &Path) -> std::io::Result<tokio::net::UnixStream> {
+    tokio::net::UnixStream::connect(socket).await
 }
 
-#[cfg(unix)]
-async fn send(socket: &Path, method: &str, uri: &str) -> Result<Response, ClientError> {
-    use http_body_util::{BodyExt as _, Empty};
+/// Connects to the app's socket (on Windows: its named pipe).
+#[cfg(windows)]
+async fn connect(
+    socket: &Path,
+) -> std::io::Result<tokio::net::windows::named_pipe::NamedPipeClient> {
+    super::pipe::connect(&socket.to_string_lossy()).await
+}
+
+async fn send(
+    socket: &Path,
+    method: &str,
+    uri: &str,
+    body: String,
+) -> Result<Response, ClientError> {
+    use http_body_util::{BodyExt as _, Full};
     use hyper::body::Bytes;
 
     let failed = |what: &str, e: &dyn std::fmt::Display| {
         ClientError::Failed(format!("{what} {}: {e}", socket.display()))
     };
-    let stream = match tokio::net::UnixStream::connect(socket).await {
+    let stream = match connect(socket).await {
         Ok(stream) => stream,
         Err(e)
             if matches!(
@@ -122,7 +153,8 @@ async fn send(socket: &Path, method: &str, uri: &str) -> Result<Response, Client
         .method(method)
         .uri(uri)
         .header(hyper::header::HOST, "localhost")
-        .body(Empty::<Bytes>::new())
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
         .map_err(|e| failed("bad request to", &e))?;
     let result = async {
         let response =

@@ -29,18 +29,32 @@ pub struct StatusArgs {
 
     /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
     #[arg(long, value_name = "NAME")]
-    pub app: Option<String>,
+    pub name: Option<String>,
 }
 
 /// Options of `tend restart`.
 #[derive(Debug, clap::Args)]
 pub struct RestartArgs {
     /// The program to restart (default: every program)
+    #[arg(conflicts_with = "app")]
     pub program: Option<String>,
+
+    /// Restart the whole app: every program is stopped, then tend itself starts again (in place,
+    /// or by its service manager) and programs see TEND_STARTUP_KIND=restart
+    #[arg(long)]
+    pub app: bool,
+
+    /// With --app: why, recorded in restart-sentinel.json and the log
+    #[arg(long, value_name = "TEXT", requires = "app")]
+    pub reason: Option<String>,
+
+    /// With --app: JSON handed to the programs of the next start (TEND_RESTART_CONTEXT)
+    #[arg(long, value_name = "JSON", requires = "app", value_parser = parse_json)]
+    pub context: Option<serde_json::Value>,
 
     /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
     #[arg(long, value_name = "NAME")]
-    pub app: Option<String>,
+    pub name: Option<String>,
 }
 
 /// Options of `tend down`.
@@ -48,7 +62,7 @@ pub struct RestartArgs {
 pub struct DownArgs {
     /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
     #[arg(long, value_name = "NAME")]
-    pub app: Option<String>,
+    pub name: Option<String>,
 }
 
 /// The app a command is about.
@@ -61,7 +75,9 @@ pub struct Target {
 }
 
 impl Target {
-    /// The app named by `--app NAME`, else the one of the `tend.toml` at `file`.
+    /// The app named by `--name NAME`, else the one of the `tend.toml` at `file`, else (for a
+    /// command run by a program under tend, with no `tend.toml` in its folder) the app of
+    /// `TEND_STATE_DIR`.
     ///
     /// # Errors
     /// No such file, or a configuration error (exit 1).
@@ -69,13 +85,16 @@ impl Target {
         if let Some(name) = app {
             let clean = crate::config::sanitize_name(name);
             if clean != name || name.is_empty() {
-                return Err(CliError::error(format!("--app: `{name}` is not an app name")));
+                return Err(CliError::error(format!("--name: `{name}` is not an app name")));
             }
             return Ok(Target { home: AppHome::new(&global.home, name), programs: None });
         }
         if !file.exists() {
+            if let Some(home) = AppHome::from_state_dir_env() {
+                return Ok(Target { home, programs: None });
+            }
             return Err(CliError::error(format!(
-                "{} does not exist; pass -f FILE, or --app NAME for an app started with `tend run`",
+                "{} does not exist; pass -f FILE, or --name NAME for an app started with `tend run`",
                 file.display()
             )));
         }
@@ -148,7 +167,7 @@ impl Printer {
 /// # Errors
 /// Not running (exit 3), or the app's answer cannot be read (exit 1).
 pub async fn status(global: &Global, file: &Path, args: StatusArgs) -> Result<u8, CliError> {
-    let target = Target::resolve(global, file, args.app.as_deref())?;
+    let target = Target::resolve(global, file, args.name.as_deref())?;
     let response = target.request("GET", "/v1/status", STATUS_TIMEOUT, true).await?;
     if !response.is_success() {
         return Err(CliError::error(response.error_message()));
@@ -167,7 +186,7 @@ pub async fn status(global: &Global, file: &Path, args: StatusArgs) -> Result<u8
 }
 
 /// The status as a table: a heading line, then NAME STATE PID UPTIME RESTARTS LAST EXIT CPU
-/// RSS.
+/// RSS, then the in-flight and interrupted work items, if any.
 pub fn table(status: &Status) -> String {
     let mut rows = vec![
         ["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "CPU", "RSS"].map(String::from),
@@ -196,6 +215,12 @@ pub fn table(status: &Status) -> String {
         text.push_str(line.trim_end());
         text.push('\n');
     }
+    // Then the work in flight and the work interrupted at this start, if any.
+    text.push_str(&crate::inflight::command::sections(
+        &status.inflight,
+        &status.interrupted,
+        std::time::SystemTime::now(),
+    ));
     text
 }
 
@@ -234,7 +259,10 @@ fn bytes(n: u64) -> String {
 /// # Errors
 /// Not running (exit 3), an unknown program (exit 1).
 pub async fn restart(global: &Global, file: &Path, args: RestartArgs) -> Result<u8, CliError> {
-    let target = Target::resolve(global, file, args.app.as_deref())?;
+    let target = Target::resolve(global, file, args.name.as_deref())?;
+    if args.app {
+        return restart_app(&target, args).await;
+    }
     let uri = match &args.program {
         Some(name) => format!("/v1/programs/{}/restart", percent_encode(name)),
         None => "/v1/restart".into(),
@@ -261,15 +289,67 @@ pub async fn restart(global: &Global, file: &Path, args: RestartArgs) -> Result<
     Ok(exit::SUCCESS)
 }
 
+fn parse_json(text: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(text)
+        .map_err(|e| format!("not JSON: {e}; e.g. '{{\"version\": \"1.2\"}}'"))
+}
+
+/// `tend restart --app`: asks the running app to restart itself; returns once it has accepted.
+async fn restart_app(target: &Target, args: RestartArgs) -> Result<u8, CliError> {
+    let body = serde_json::json!({ "reason": args.reason, "context": args.context });
+    let socket = target.socket();
+    let response =
+        match client::request_json(&socket, "POST", "/v1/app/restart", Some(&body), VERB_TIMEOUT)
+            .await
+        {
+            Ok(response) => response,
+            Err(ClientError::NotRunning) => return Err(target.not_running(true)),
+            Err(ClientError::Failed(message)) => {
+                return Err(CliError::error(format!("app `{}`: {message}", target.home.app)));
+            }
+        };
+    if !response.is_success() {
+        return Err(CliError::error(response.error_message()));
+    }
+    let restarting: crate::control::api::Restarting = serde_json::from_slice(&response.body)
+        .map_err(|e| CliError::error(format!("unreadable answer from the app: {e}")))?;
+    let mut out = Printer::stdout();
+    out.write(&format!(
+        "{}: restarting (tend pid {}); `tend status` answers again once it is back\n",
+        target.home.app, restarting.pid
+    ));
+    out.flush();
+    Ok(exit::SUCCESS)
+}
+
 /// `tend down`: asks the running app to stop, waits (up to [`DOWN_TIMEOUT`]) until its tend
 /// has exited, then ends what its run records still name.
 ///
 /// # Errors
 /// Not running (exit 3), or it did not stop in time (exit 1).
 pub async fn down(global: &Global, file: &Path, args: DownArgs) -> Result<u8, CliError> {
-    let target = Target::resolve(global, file, args.app.as_deref())?;
+    let target = Target::resolve(global, file, args.name.as_deref())?;
     let socket = target.socket();
-    let response = target.request("POST", "/v1/stop", STATUS_TIMEOUT, false).await?;
+    // An installed, running service would start the app again at once: stop the service
+    // first (design.md, "Stopping"). That may already have ended the app: still a success.
+    let service = crate::service_cmd::stop_for_down(global, &target.home.app);
+    let service_stopped = match service {
+        Some(Ok(note)) => {
+            eprintln!("{note}");
+            true
+        }
+        Some(Err(note)) => {
+            eprintln!("tend: warning: {note}");
+            false
+        }
+        None => false,
+    };
+    let response = match target.request("POST", "/v1/stop", STATUS_TIMEOUT, false).await {
+        Err(e) if service_stopped && e.code == exit::NOT_RUNNING => {
+            return finish_down(global, &target).await;
+        }
+        response => response?,
+    };
     if !response.is_success() {
         return Err(CliError::error(response.error_message()));
     }
@@ -292,6 +372,12 @@ pub async fn down(global: &Global, file: &Path, args: DownArgs) -> Result<u8, Cl
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    finish_down(global, &target).await
+}
+
+/// The end of `tend down` once the app's tend has exited: end what its run records still
+/// name, and say so.
+async fn finish_down(global: &Global, target: &Target) -> Result<u8, CliError> {
     crate::logging::init(&global.level(), global.color, None);
     crate::reap::reap_app(&target.home).await;
     let mut out = Printer::stdout();
@@ -349,6 +435,8 @@ mod tests {
                     runner: "native".into(),
                 },
             ],
+            inflight: Vec::new(),
+            interrupted: Vec::new(),
         };
         let text = table(&status);
         let expected = "\

@@ -5,5 +5,7 @@
 pub mod api;
 pub mod client;
 pub mod commands;
+#[cfg(windows)]
+pub mod pipe;
 pub mod server;
 pub mod socket;

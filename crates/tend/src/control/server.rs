@@ -2,8 +2,8 @@
 //! (`docs/control-api.md`).
 //!
 //! It never stops the app from running: when the socket cannot be bound, a warning is logged and
-//! the app runs without it. Unix only for now; elsewhere [`ControlServer::start`] logs that the
-//! API is not supported on this platform yet.
+//! the app runs without it. The transport is the only platform-specific part: a Unix socket, or
+//! on Windows a named pipe (`control::pipe`).
 
 use std::path::PathBuf;
 
@@ -21,24 +21,80 @@ pub struct ServerConfig {
     pub supervisor: Supervisor,
     /// How this start was classified (`TEND_STARTUP_KIND`).
     pub startup_kind: String,
-    /// Each program's runner (`native`…), by name.
-    pub runners: Vec<(String, String)>,
+    /// Each program's runner (`native`…), by name; a config reload updates it.
+    pub runners: Runners,
     /// `POST /v1/stop` sends a reason here: the app stops as on SIGTERM.
     pub stop: UnboundedSender<&'static str>,
+    /// The in-flight items (`/v1/inflight`): open, and interrupted at this start.
+    pub inflight: std::sync::Arc<crate::inflight::InflightState>,
+    /// `POST /v1/app/restart` sends its request here: the whole app restarts.
+    pub restart_app: UnboundedSender<crate::lifecycle::restart::RestartRequest>,
+}
+
+/// Each program's runner (`native`…) by name, shared with whoever changes the set of
+/// programs (a config reload). Cheap to clone; every clone is the same map.
+#[derive(Debug, Clone, Default)]
+pub struct Runners(std::sync::Arc<std::sync::RwLock<std::collections::HashMap<String, String>>>);
+
+impl Runners {
+    /// Replaces the map with the runners of `programs`.
+    pub fn set(&self, programs: &[crate::config::ProgramConfig]) {
+        let map = programs.iter().map(|p| (p.name.clone(), p.runner.to_string())).collect();
+        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = map;
+    }
+
+    /// The runner of program `name`; `native` if it is not known.
+    pub fn get(&self, name: &str) -> String {
+        let map = self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(name).map_or_else(|| "native".to_owned(), String::clone)
+    }
 }
 
 /// The running server. Dropping it stops serving and removes the socket (and its pointer file).
 #[derive(Debug, Default)]
 pub struct ControlServer {
     task: Option<tokio::task::JoinHandle<()>>,
+    /// Asks the server to finish the requests in progress and stop.
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Files to remove when it stops: the Unix socket and its pointer file.
     socket: Option<PathBuf>,
     pointer: Option<PathBuf>,
 }
 
 impl ControlServer {
-    /// Where it listens, if it does.
-    pub fn socket(&self) -> Option<&std::path::Path> {
-        self.socket.as_deref()
+    /// Whether it serves (it does unless its socket or pipe could not be created).
+    pub fn is_serving(&self) -> bool {
+        self.task.is_some()
+    }
+
+    /// Stops serving after the answers in progress are sent (so that `tend down` hears its
+    /// answer), waiting at most one second (a `logs` follower would hold it forever), then
+    /// removes the socket.
+    pub async fn close(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.as_mut() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), task).await;
+        }
+    }
+
+    /// Serves `router` on `listener` until [`close`](Self::close) or drop.
+    fn serving<L>(listener: L, router: axum::Router, socket: Option<PathBuf>) -> ControlServer
+    where
+        L: axum::serve::Listener,
+        L::Addr: std::fmt::Debug,
+    {
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                let _ = stop.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::warn!("control API stopped: {e}");
+            }
+        });
+        ControlServer { task: Some(task), shutdown: Some(shutdown), socket, pointer: None }
     }
 }
 
@@ -57,21 +113,7 @@ impl Drop for ControlServer {
     }
 }
 
-#[cfg(not(unix))]
-impl ControlServer {
-    /// Would start the server; the control API is not supported on this platform yet.
-    pub fn start(config: ServerConfig) -> ControlServer {
-        let _ = config;
-        tracing::info!(
-            "the control API (tend status, restart, down) is not supported on this platform yet"
-        );
-        ControlServer::default()
-    }
-}
-
-#[cfg(unix)]
-mod unix {
-    use std::collections::HashMap;
+mod routes {
     use std::convert::Infallible;
     use std::sync::Arc;
     use std::time::SystemTime;
@@ -89,7 +131,7 @@ mod unix {
 
     use super::{ControlServer, ServerConfig};
     use crate::control::api::{self, ApiError, Status, Stopping};
-    use crate::control::socket;
+    use crate::home::AppHome;
     use crate::logs_cmd::{FOLLOW_POLL, Follower, tail_lines};
 
     /// Default line count of `GET /v1/logs`.
@@ -99,7 +141,6 @@ mod unix {
         config: ServerConfig,
         pid: u32,
         started_at: String,
-        runners: HashMap<String, String>,
     }
 
     type AppState = Arc<Shared>;
@@ -109,59 +150,81 @@ mod unix {
         /// Never fails: when it cannot listen it logs a warning and returns a server that
         /// serves nothing.
         pub fn start(config: ServerConfig) -> ControlServer {
-            let (path, pointer) = match socket::bind_path(&config.home) {
-                Ok(found) => found,
-                Err(e) => {
-                    tracing::warn!("no control API (tend status, restart, down): {e}");
-                    return ControlServer::default();
-                }
-            };
-            if path.exists() {
-                if std::os::unix::net::UnixStream::connect(&path).is_ok() {
-                    tracing::warn!(
-                        "no control API: another tend answers on {}; stop it with `tend down`",
-                        path.display()
-                    );
-                    return ControlServer::default();
-                }
-                // A stale socket from a tend that is gone.
-                let _ = std::fs::remove_file(&path);
-            }
-            let listener = match tokio::net::UnixListener::bind(&path) {
-                Ok(listener) => listener,
-                Err(e) => {
-                    tracing::warn!("no control API: cannot listen on {}: {e}", path.display());
-                    return ControlServer::default();
-                }
-            };
-            {
-                use std::os::unix::fs::PermissionsExt as _;
-                let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
-            }
-            let mut server =
-                ControlServer { task: None, socket: Some(path.clone()), pointer: None };
-            if pointer {
-                let file = socket::pointer_path(&config.home);
-                if let Err(e) = tend_fs::write_text(&file, &path.to_string_lossy()) {
-                    tracing::warn!("no control API: cannot write {}: {e}", file.display());
-                    return server;
-                }
-                server.pointer = Some(file);
-            }
+            let home = config.home.clone();
             let shared = Arc::new(Shared {
-                runners: config.runners.iter().cloned().collect(),
                 config,
                 pid: std::process::id(),
                 started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
             });
-            let router = router(shared);
-            tracing::debug!("control API on {}", path.display());
-            server.task = Some(tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, router).await {
-                    tracing::warn!("control API stopped: {e}");
-                }
-            }));
-            server
+            serve(&home, router(shared))
+        }
+    }
+
+    /// Serves `router` on the app's Unix socket (`control::socket` says where).
+    #[cfg(unix)]
+    fn serve(home: &AppHome, router: Router) -> ControlServer {
+        use crate::control::socket;
+        let (path, pointer) = match socket::bind_path(home) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!("no control API (tend status, restart, down): {e}");
+                return ControlServer::default();
+            }
+        };
+        if path.exists() {
+            if std::os::unix::net::UnixStream::connect(&path).is_ok() {
+                tracing::warn!(
+                    "no control API: another tend answers on {}; stop it with `tend down`",
+                    path.display()
+                );
+                return ControlServer::default();
+            }
+            // A stale socket from a tend that is gone.
+            let _ = std::fs::remove_file(&path);
+        }
+        let listener = match tokio::net::UnixListener::bind(&path) {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::warn!("no control API: cannot listen on {}: {e}", path.display());
+                return ControlServer::default();
+            }
+        };
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        }
+        let mut pointer_file = None;
+        if pointer {
+            let file = socket::pointer_path(home);
+            if let Err(e) = tend_fs::write_text(&file, &path.to_string_lossy()) {
+                tracing::warn!("no control API: cannot write {}: {e}", file.display());
+                let _ = std::fs::remove_file(&path);
+                return ControlServer::default();
+            }
+            pointer_file = Some(file);
+        }
+        tracing::debug!("control API on {}", path.display());
+        let mut server = ControlServer::serving(listener, router, Some(path));
+        server.pointer = pointer_file;
+        server
+    }
+
+    /// Serves `router` on the app's named pipe (`control::pipe` says which).
+    #[cfg(windows)]
+    fn serve(home: &AppHome, router: Router) -> ControlServer {
+        use crate::control::pipe;
+        let name = pipe::pipe_name(home);
+        match pipe::PipeListener::bind(&name) {
+            Ok(listener) => {
+                tracing::debug!("control API on {name}");
+                ControlServer::serving(listener, router, None)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "no control API: cannot create the pipe {name}: {e} (does another tend serve this app?)"
+                );
+                ControlServer::default()
+            }
         }
     }
 
@@ -170,10 +233,13 @@ mod unix {
             .route("/v1/status", get(status))
             .route("/v1/restart", post(restart_all))
             .route("/v1/stop", post(stop_app))
+            .route("/v1/app/restart", post(restart_app))
             .route("/v1/programs/{name}/restart", post(restart_one))
             .route("/v1/programs/{name}/stop", post(stop_one))
             .route("/v1/programs/{name}/start", post(start_one))
             .route("/v1/logs", get(logs))
+            .route("/v1/inflight", get(inflight_list).post(inflight_begin))
+            .route("/v1/inflight/{id}", axum::routing::delete(inflight_done))
             .fallback(|| async {
                 error(StatusCode::NOT_FOUND, "no such endpoint; see docs/control-api.md".into())
             })
@@ -193,8 +259,8 @@ mod unix {
                 .snapshots()
                 .iter()
                 .map(|s| {
-                    let runner = self.runners.get(&s.name).map_or("native", String::as_str);
-                    api::program_status(s, now.saturating_duration_since(s.since), runner)
+                    let runner = self.config.runners.get(&s.name);
+                    api::program_status(s, now.saturating_duration_since(s.since), &runner)
                 })
                 .collect();
             Status {
@@ -203,6 +269,8 @@ mod unix {
                 started_at: self.started_at.clone(),
                 startup_kind: self.config.startup_kind.clone(),
                 programs,
+                inflight: self.config.inflight.open(),
+                interrupted: self.config.inflight.interrupted().to_vec(),
             }
         }
 
@@ -217,9 +285,9 @@ mod unix {
 
         fn program_status(&self, handle: &ProgramHandle) -> Response {
             let snapshot = handle.snapshot();
-            let runner = self.runners.get(&snapshot.name).map_or("native", String::as_str);
+            let runner = self.config.runners.get(&snapshot.name);
             let uptime = tokio::time::Instant::now().saturating_duration_since(snapshot.since);
-            Json(api::program_status(&snapshot, uptime, runner)).into_response()
+            Json(api::program_status(&snapshot, uptime, &runner)).into_response()
         }
     }
 
@@ -290,6 +358,109 @@ mod unix {
             return error(StatusCode::SERVICE_UNAVAILABLE, "the app is already stopping".into());
         }
         (StatusCode::ACCEPTED, Json(Stopping { stopping: true, pid: shared.pid })).into_response()
+    }
+
+    /// The optional body of `POST /v1/app/restart`.
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct AppRestartBody {
+        reason: Option<String>,
+        context: Option<serde_json::Value>,
+    }
+
+    async fn restart_app(State(shared): State<AppState>, body: axum::body::Bytes) -> Response {
+        let body = if body.iter().all(u8::is_ascii_whitespace) {
+            AppRestartBody::default()
+        } else {
+            match serde_json::from_slice::<AppRestartBody>(&body) {
+                Ok(body) => body,
+                Err(e) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        format!("bad body: {e}; expected {{\"reason\": TEXT, \"context\": JSON}}"),
+                    );
+                }
+            }
+        };
+        let reason = body.reason.filter(|r| !r.trim().is_empty());
+        let request = crate::lifecycle::restart::RestartRequest::new(
+            reason.unwrap_or_else(|| "requested through the control API".into()),
+            body.context,
+        );
+        if shared.config.restart_app.send(request).is_err() {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "the app is already stopping".into());
+        }
+        (
+            StatusCode::ACCEPTED,
+            Json(crate::control::api::Restarting { restarting: true, pid: shared.pid }),
+        )
+            .into_response()
+    }
+
+    async fn inflight_list(State(shared): State<AppState>) -> Json<api::InflightList> {
+        let inflight = &shared.config.inflight;
+        Json(api::InflightList {
+            inflight: inflight.open(),
+            interrupted: inflight.interrupted().to_vec(),
+        })
+    }
+
+    fn inflight_error(e: &crate::inflight::InflightError) -> Response {
+        let code =
+            StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        error(code, crate::exit::chain(e))
+    }
+
+    /// `POST /v1/inflight`: 201 with the item when it is new, 200 when it was open already.
+    async fn inflight_begin(State(shared): State<AppState>, body: Bytes) -> Response {
+        // An object only: a derived struct would also take an array of its fields.
+        let begin = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body)
+            .and_then(|object| serde_json::from_value(serde_json::Value::Object(object)));
+        let begin: api::InflightBegin = match begin {
+            Ok(begin) => begin,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "bad body: {e}; expected {{\"id\": TEXT, \"label\": TEXT, \"program\": TEXT}}"
+                    ),
+                );
+            }
+        };
+        let state = shared.config.inflight.clone();
+        // The journal is saved (fsync) under its lock: off the async threads.
+        let result = tokio::task::spawn_blocking(move || {
+            let now = SystemTime::now();
+            state.begin(&begin.id, begin.label.as_deref(), begin.program.as_deref(), now)
+        })
+        .await;
+        match result {
+            Ok(Ok((item, true))) => {
+                tracing::debug!("in flight: {}", item.id);
+                (StatusCode::CREATED, Json(item)).into_response()
+            }
+            Ok(Ok((item, false))) => Json(item).into_response(),
+            Ok(Err(e)) => inflight_error(&e),
+            Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        }
+    }
+
+    /// `DELETE /v1/inflight/{id}`: 200 `{"id", "removed"}`, also for an ID that is not open.
+    async fn inflight_done(State(shared): State<AppState>, Path(id): Path<String>) -> Response {
+        let state = shared.config.inflight.clone();
+        let result = tokio::task::spawn_blocking({
+            let id = id.clone();
+            move || state.done(&id)
+        })
+        .await;
+        match result {
+            Ok(Ok(removed)) => {
+                tracing::debug!("in flight: {id} done");
+                Json(api::InflightDone { id, removed: removed.is_some() }).into_response()
+            }
+            Ok(Err(e)) => inflight_error(&e),
+            Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        }
     }
 
     #[derive(Debug, Deserialize)]

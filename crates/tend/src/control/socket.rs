@@ -32,9 +32,18 @@ pub fn fits(path: &Path) -> bool {
     path.as_os_str().len() <= MAX_SOCKET_PATH
 }
 
-/// The socket a client should connect to: `tend.sock` if it is there, else the path the
-/// pointer file names, else `tend.sock` (which then does not exist).
+/// The socket a client should connect to: on Windows the app's named pipe; elsewhere
+/// `tend.sock` if it is there, else the path the pointer file names, else `tend.sock` (which
+/// then does not exist).
 pub fn connect_path(home: &AppHome) -> PathBuf {
+    #[cfg(windows)]
+    return PathBuf::from(super::pipe::pipe_name(home));
+    #[cfg(not(windows))]
+    connect_unix(home)
+}
+
+#[cfg(not(windows))]
+fn connect_unix(home: &AppHome) -> PathBuf {
     let normal = socket_path(home);
     if normal.exists() {
         return normal;
@@ -54,7 +63,7 @@ pub fn bind_path(home: &AppHome) -> Result<(PathBuf, bool), String> {
     if fits(&normal) {
         return Ok((normal, false));
     }
-    let name = format!("{:016x}.sock", fnv1a(home.dir.as_os_str().as_encoded_bytes()));
+    let name = format!("{:016x}.sock", stable_hash(&home.dir));
     let runtime = std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|dir| dir.is_absolute() && dir.is_dir());
@@ -102,6 +111,11 @@ fn private_tmp() -> Result<PathBuf, String> {
     {
         Err("no short socket folder on this platform".into())
     }
+}
+
+/// A stable 64-bit name for a path (the app folder): the same on every run and machine.
+pub fn stable_hash(path: &Path) -> u64 {
+    fnv1a(path.as_os_str().as_encoded_bytes())
 }
 
 /// FNV-1a, 64 bits: a stable name for an app folder.

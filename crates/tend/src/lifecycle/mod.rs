@@ -1,6 +1,8 @@
 //! The app's lifecycle across runs: the single-instance lock (`tend.pid`), the startup state
-//! (`state.json`) and how each start is classified (`TEND_STARTUP_KIND`).
+//! (`state.json`), how each start is classified (`TEND_STARTUP_KIND`), and restarts of the whole
+//! app (`restart-requested`, `restart-sentinel.json`).
 
 pub mod lock;
+pub mod restart;
 pub mod startup;
 pub mod state;

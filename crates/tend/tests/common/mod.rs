@@ -137,8 +137,12 @@ impl Sandbox {
             .env("NO_COLOR", "1")
             .env_remove("TEND_LOG")
             .env_remove("TEND_SUPERVISOR")
-            .env_remove("INVOCATION_ID")
-            .stdin(Stdio::null());
+            .env_remove("INVOCATION_ID");
+        // What tend gives its programs: the suite may itself run under a tend.
+        for key in ["TEND_STATE_DIR", "TEND_APP", "TEND_PROGRAM", "TEND_RUN_ID", "TEND_RECOVERY"] {
+            cmd.env_remove(key);
+        }
+        cmd.stdin(Stdio::null());
         cmd
     }
 

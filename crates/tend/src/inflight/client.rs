@@ -1,0 +1,214 @@
+//! The Rust API of a program under tend: report work in progress to the running app.
+
+use std::time::Duration;
+
+use super::InflightError;
+use super::journal::{Item, check_fields};
+use crate::control::api::{InflightBegin, InflightDone, InflightList};
+use crate::control::client::{self, ClientError};
+use crate::home::AppHome;
+
+/// How long a request may take.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request waits for an app that is starting: its tend holds the app's lock but does
+/// not listen on the control socket yet (a program may report work as soon as it runs).
+const STARTING_WAIT: Duration = Duration::from_secs(5);
+
+/// Reports in-flight work of a program to its running app, over the app's control socket.
+///
+/// ```no_run
+/// # async fn work() -> Result<(), tend::inflight::InflightError> {
+/// let inflight = tend::inflight::Inflight::from_env()?;
+/// inflight.begin("job-17", Some("resize photo 17")).await?;
+/// // ... the work ...
+/// inflight.done("job-17").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Inflight {
+    home: AppHome,
+    program: Option<String>,
+    timeout: Duration,
+    starting_wait: Duration,
+}
+
+impl Inflight {
+    /// The app this program runs under: its state folder from `TEND_STATE_DIR`, and the
+    /// program's name from `TEND_PROGRAM` (recorded with every item it begins).
+    ///
+    /// # Errors
+    /// [`InflightError::NotUnderTend`] when `TEND_STATE_DIR` does not name an app's state
+    /// folder.
+    pub fn from_env() -> Result<Inflight, InflightError> {
+        let home = AppHome::from_state_dir_env().ok_or(InflightError::NotUnderTend)?;
+        let program = std::env::var("TEND_PROGRAM").ok().filter(|p| !p.is_empty());
+        Ok(Inflight { home, program, timeout: TIMEOUT, starting_wait: STARTING_WAIT })
+    }
+
+    /// The app whose state folder is `home`, with no program name.
+    pub fn new(home: AppHome) -> Inflight {
+        Inflight { home, program: None, timeout: TIMEOUT, starting_wait: STARTING_WAIT }
+    }
+
+    /// Records `program` as the reporter of the items begun from now on.
+    #[must_use]
+    pub fn with_program(mut self, program: Option<String>) -> Inflight {
+        self.program = program;
+        self
+    }
+
+    /// The app's name.
+    pub fn app(&self) -> &str {
+        &self.home.app
+    }
+
+    /// Reports that `id` is in progress, with an optional `label` for people. Begun again, an
+    /// open ID keeps its first start time and takes the new label. Returns the item as the app
+    /// records it.
+    ///
+    /// # Errors
+    /// A rejected ID or label (too long, empty ID, control characters), too many open items,
+    /// the app not running ([`InflightError::NotRunning`]) or not reachable.
+    pub async fn begin(&self, id: &str, label: Option<&str>) -> Result<Item, InflightError> {
+        check_fields(id, label, self.program.as_deref())?;
+        let body = serde_json::to_value(InflightBegin {
+            id: id.to_owned(),
+            label: label.map(str::to_owned),
+            program: self.program.clone(),
+        })
+        .map_err(|e| self.failed(e.to_string()))?;
+        let response = self.send("POST", "/v1/inflight".into(), Some(&body)).await?;
+        self.parse(&response.body)
+    }
+
+    /// Reports that `id` is finished. Returns whether it was open (finishing an ID that is not
+    /// open is no error).
+    ///
+    /// # Errors
+    /// The app not running ([`InflightError::NotRunning`]) or not reachable.
+    pub async fn done(&self, id: &str) -> Result<bool, InflightError> {
+        let uri = format!("/v1/inflight/{}", percent_encode(id));
+        let response = self.send("DELETE", uri, None).await?;
+        let done: InflightDone = self.parse(&response.body)?;
+        Ok(done.removed)
+    }
+
+    /// The open items and the ones interrupted at this start of the app.
+    ///
+    /// # Errors
+    /// The app not running ([`InflightError::NotRunning`]) or not reachable.
+    pub async fn list(&self) -> Result<InflightList, InflightError> {
+        let response = self.send("GET", "/v1/inflight".into(), None).await?;
+        self.parse(&response.body)
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        uri: String,
+        body: Option<&serde_json::Value>,
+    ) -> Result<client::Response, InflightError> {
+        let deadline = std::time::Instant::now() + self.starting_wait;
+        let result = loop {
+            let socket = crate::control::socket::connect_path(&self.home);
+            match client::request_json(&socket, method, &uri, body, self.timeout).await {
+                Err(ClientError::NotRunning)
+                    if std::time::Instant::now() < deadline && starting(&self.home) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                result => break result,
+            }
+        };
+        match result {
+            Ok(response) if response.is_success() => Ok(response),
+            Ok(response) => Err(InflightError::Rejected {
+                app: self.home.app.clone(),
+                status: response.status,
+                message: response.error_message(),
+            }),
+            Err(ClientError::NotRunning) => {
+                Err(InflightError::NotRunning { app: self.home.app.clone() })
+            }
+            Err(ClientError::Failed(message)) => Err(self.failed(message)),
+        }
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(&self, body: &[u8]) -> Result<T, InflightError> {
+        serde_json::from_slice(body)
+            .map_err(|e| self.failed(format!("unreadable answer from the app: {e}")))
+    }
+
+    fn failed(&self, message: String) -> InflightError {
+        InflightError::Failed { app: self.home.app.clone(), message }
+    }
+}
+
+/// Whether the app's lock is held by a live process other than this one: its tend is starting
+/// (or runs without a control socket).
+fn starting(home: &AppHome) -> bool {
+    crate::lifecycle::lock::read_pid(&home.pid_file()).is_some_and(|pid| {
+        pid != std::process::id()
+            && tend_runner::process_stats(pid).is_some_and(|p| !p.state.has_ended())
+    })
+}
+
+/// Percent-encodes a path segment (everything but unreserved characters).
+fn percent_encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn ids_are_encoded_as_one_segment() {
+        assert_eq!(percent_encode("job 1/ü"), "job%201%2F%C3%BC");
+        assert_eq!(percent_encode("a-b_c.d~e"), "a-b_c.d~e");
+    }
+
+    #[tokio::test]
+    async fn a_bad_id_is_refused_before_any_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let inflight = Inflight::new(AppHome::new(dir.path(), "demo"));
+        let error = inflight.begin("", None).await.unwrap_err();
+        assert!(matches!(error, InflightError::EmptyId), "{error}");
+        let error = inflight.begin("a", None).await.unwrap_err();
+        assert!(matches!(error, InflightError::NotRunning { .. }), "{error}");
+        assert_eq!(error.to_string(), "app `demo` is not running");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_starting_app_is_waited_for_and_a_gone_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = AppHome::new(dir.path(), "demo");
+        home.create().unwrap();
+        let wait = Duration::from_millis(300);
+        let inflight = Inflight { starting_wait: wait, ..Inflight::new(home.clone()) };
+        // The lock file names a live process other than this one: the app is starting.
+        let mut holder = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        std::fs::write(home.pid_file(), holder.id().to_string()).unwrap();
+        let started = std::time::Instant::now();
+        let error = inflight.done("x").await.unwrap_err();
+        assert!(matches!(error, InflightError::NotRunning { .. }), "{error}");
+        assert!(started.elapsed() >= wait, "waited for the socket");
+        holder.kill().unwrap();
+        holder.wait().unwrap();
+        // Its holder is gone: not running, at once.
+        let started = std::time::Instant::now();
+        let error = inflight.done("x").await.unwrap_err();
+        assert!(matches!(error, InflightError::NotRunning { .. }), "{error}");
+        assert!(started.elapsed() < wait, "no wait: {:?}", started.elapsed());
+    }
+}

@@ -1,0 +1,213 @@
+//! `tend inflight begin|done|list`, and the item tables of `tend inflight list` and
+//! `tend status`.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use super::{Inflight, InflightError, Item};
+use crate::app::Global;
+use crate::control::commands::{Printer, Target};
+use crate::exit::{self, CliError};
+use crate::home::AppHome;
+
+/// The default of the global `-f FILE`.
+const DEFAULT_FILE: &str = "tend.toml";
+
+/// Options of `tend inflight`.
+#[derive(Debug, clap::Args)]
+pub struct InflightArgs {
+    /// What to report or show.
+    #[command(subcommand)]
+    pub command: InflightCommand,
+
+    /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE; a program
+    /// under tend needs neither: TEND_STATE_DIR names its own app
+    #[arg(long, value_name = "NAME", global = true)]
+    pub name: Option<String>,
+}
+
+/// The `tend inflight` commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum InflightCommand {
+    /// Report that the unit of work ID is in progress (again: keeps its start, updates its
+    /// label)
+    Begin {
+        /// The work's ID: 1 to 200 bytes, no control characters
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        /// A description for people (at most 1000 bytes)
+        #[arg(long, value_name = "TEXT")]
+        label: Option<String>,
+    },
+
+    /// Report that the unit of work ID is finished (an ID not in flight is no error)
+    Done {
+        /// The work's ID
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+
+    /// List the work in flight and the work interrupted at this start of the app
+    List {
+        /// Print the control API's JSON (`GET /v1/inflight`, see docs/control-api.md)
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `tend inflight …`.
+///
+/// # Errors
+/// Not running (exit 3), a rejected item or an unreachable app (exit 1).
+pub async fn run(global: &Global, file: &Path, args: InflightArgs) -> Result<u8, CliError> {
+    // A program under tend reports to its own app, whatever tend.toml its folder holds and
+    // whatever TEND_HOME it sees (its tend may have been given --home), unless told otherwise.
+    let home = match AppHome::from_state_dir_env() {
+        Some(home) if args.name.is_none() && file == Path::new(DEFAULT_FILE) => home,
+        _ => Target::resolve(global, file, args.name.as_deref())?.home,
+    };
+    let program = std::env::var("TEND_PROGRAM").ok().filter(|p| !p.is_empty());
+    let inflight = Inflight::new(home).with_program(program);
+    let verbose = global.verbose > 0 && !global.quiet;
+    match args.command {
+        InflightCommand::Begin { id, label } => {
+            let item = inflight.begin(&id, label.as_deref()).await.map_err(cli_error)?;
+            if verbose {
+                let since = super::rfc3339::format(item.started_at);
+                eprintln!("tend: `{}` in flight since {since}", printable(&item.id));
+            }
+        }
+        InflightCommand::Done { id } => {
+            let removed = inflight.done(&id).await.map_err(cli_error)?;
+            if verbose {
+                let id = printable(&id);
+                if removed {
+                    eprintln!("tend: `{id}` done");
+                } else {
+                    eprintln!("tend: `{id}` was not in flight; nothing to do");
+                }
+            }
+        }
+        InflightCommand::List { json } => {
+            let list = inflight.list().await.map_err(cli_error)?;
+            let mut out = Printer::stdout();
+            if json {
+                let text = serde_json::to_string(&list)
+                    .map_err(|e| CliError::error(format!("cannot print the list: {e}")))?;
+                out.line("", &text);
+            } else if list.inflight.is_empty() && list.interrupted.is_empty() {
+                out.line("", "nothing in flight");
+            } else {
+                out.write(&sections(&list.inflight, &list.interrupted, SystemTime::now()));
+            }
+            out.flush();
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+fn cli_error(e: InflightError) -> CliError {
+    match e {
+        InflightError::NotRunning { app } => CliError {
+            code: exit::NOT_RUNNING,
+            message: format!("app `{app}` is not running; start it with `tend up`"),
+        },
+        other => CliError::error(exit::chain(&other)),
+    }
+}
+
+/// The tables of open and interrupted items at `now`, each under its heading; empty when
+/// there are none.
+///
+/// ```text
+/// in flight (1):
+///   ID     PROGRAM  AGE  LABEL
+///   job-2  worker   5s   resize photo 2
+/// interrupted at this start (1):
+///   ID     PROGRAM  AGE  LABEL
+///   job-1  worker   1h   -
+/// ```
+pub fn sections(inflight: &[Item], interrupted: &[Item], now: SystemTime) -> String {
+    let mut text = String::new();
+    for (title, items) in [("in flight", inflight), ("interrupted at this start", interrupted)] {
+        if !items.is_empty() {
+            text.push_str(&format!("{title} ({}):\n", items.len()));
+            text.push_str(&item_table(items, now));
+        }
+    }
+    text
+}
+
+fn item_table(items: &[Item], now: SystemTime) -> String {
+    let dash = || "-".to_owned();
+    let mut rows = vec![["ID", "PROGRAM", "AGE", "LABEL"].map(String::from)];
+    rows.extend(items.iter().map(|item| {
+        [
+            printable(&item.id),
+            item.program.as_deref().map_or_else(dash, printable),
+            age(item.age(now)),
+            item.label.as_deref().map_or_else(dash, printable),
+        ]
+    }));
+    let mut widths = [0; 4];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in rows {
+        let mut line = String::from(" ");
+        for (cell, width) in row.iter().zip(widths) {
+            line.push(' ');
+            line.push_str(&format!("{cell:<width$}"));
+            line.push(' ');
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+/// Whole seconds, like `tend status` shows uptimes: `1h2m5s`.
+fn age(age: Duration) -> String {
+    humantime::format_duration(Duration::from_secs(age.as_secs())).to_string().replace(' ', "")
+}
+
+/// `text` on one line: control characters become spaces.
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_line_up() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let item = |id: &str, program: Option<&str>, label: Option<&str>, age: u64| Item {
+            id: id.into(),
+            label: label.map(str::to_owned),
+            program: program.map(str::to_owned),
+            started_at: now - Duration::from_secs(age),
+        };
+        let open = [
+            item("job-2", Some("worker"), Some("resize\nphoto 2"), 5),
+            item("a-much-longer-id", None, None, 3725),
+        ];
+        let interrupted = [item("job-1", Some("web"), None, 7200)];
+        let expected = "\
+in flight (2):
+  ID                PROGRAM  AGE     LABEL
+  job-2             worker   5s      resize photo 2
+  a-much-longer-id  -        1h2m5s  -
+interrupted at this start (1):
+  ID     PROGRAM  AGE  LABEL
+  job-1  web      2h   -
+";
+        assert_eq!(sections(&open, &interrupted, now), expected);
+        assert_eq!(sections(&[], &[], now), "");
+        assert!(sections(&[], &interrupted, now).starts_with("interrupted at this start (1):\n"));
+    }
+}

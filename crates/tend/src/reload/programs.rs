@@ -1,0 +1,221 @@
+//! The running set of programs of an app: setting each one up (log file, output sink,
+//! launcher, file watcher), and changing the set to match a new config.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tend_supervisor::{
+    Policy, ProgramHandle, ProgramSpec, ProgramState, RestartPolicy, RestartReason, Supervisor,
+};
+use tokio::sync::Mutex;
+
+use super::diff::{app_level_changes, diff};
+use super::watch::ProgramWatcher;
+use crate::config::{Config, ProgramConfig, Restart, Runner};
+use crate::control::server::Runners;
+use crate::launch::{AppContext, ProgramLauncher};
+use crate::logfile::RotatingFile;
+use crate::terminal::{ProgramSink, Terminal};
+
+/// The app's programs as configured: set up at start, changed by a config reload. Cheap to
+/// clone; every clone is the same set.
+#[derive(Clone)]
+pub struct ProgramSet {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    setup: Setup,
+    supervisor: Supervisor,
+    runners: Runners,
+    /// Changes are applied one at a time.
+    state: Mutex<State>,
+}
+
+/// What setting up a program takes.
+struct Setup {
+    context: Arc<AppContext>,
+    terminal: Arc<Terminal>,
+}
+
+struct State {
+    /// The config the running programs follow.
+    config: Config,
+    /// Each program's colour index, kept across its changes.
+    colours: HashMap<String, usize>,
+    /// Width of the name column of the output prefixes.
+    width: usize,
+    watchers: HashMap<String, ProgramWatcher>,
+}
+
+impl std::fmt::Debug for ProgramSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProgramSet").finish_non_exhaustive()
+    }
+}
+
+impl ProgramSet {
+    /// Sets up and starts every program of `config` on `supervisor`, in order, each with its
+    /// file watcher if it has `watch`; `runners` (shared with the control API) is kept current.
+    pub fn start(
+        supervisor: &Supervisor,
+        context: &Arc<AppContext>,
+        terminal: &Arc<Terminal>,
+        config: &Config,
+        runners: Runners,
+    ) -> ProgramSet {
+        runners.set(&config.programs);
+        let setup = Setup { context: Arc::clone(context), terminal: Arc::clone(terminal) };
+        let mut state = State {
+            config: config.clone(),
+            colours: HashMap::new(),
+            width: config.programs.iter().map(|p| p.name.len()).max().unwrap_or(0),
+            watchers: HashMap::new(),
+        };
+        for program in &config.programs {
+            let handle = supervisor.add(setup.spec(&mut state, program));
+            watch(&mut state, program, handle);
+        }
+        let inner =
+            Inner { setup, supervisor: supervisor.clone(), runners, state: Mutex::new(state) };
+        ProgramSet { inner: Arc::new(inner) }
+    }
+
+    /// Each program's runner, by name, kept up to date by reloads (for the control API).
+    pub fn runners(&self) -> Runners {
+        self.inner.runners.clone()
+    }
+
+    /// Changes the running set to match `new`: removed programs are stopped gracefully and
+    /// dropped, changed ones get their new settings and are restarted (reason `config_change`;
+    /// one stopped by hand stays stopped), added ones are set up and started, and the others
+    /// are left alone. App-level settings that cannot change live are reported as a warning.
+    /// Does nothing once the app is stopping.
+    pub async fn apply(&self, new: Config) {
+        let inner = &self.inner;
+        let mut state = inner.state.lock().await;
+        if inner.supervisor.is_stopping() {
+            return;
+        }
+        let changes = app_level_changes(&state.config, &new);
+        if !changes.is_empty() {
+            tracing::warn!(
+                "{}: tend.toml changed {}; restart tend to apply that (`tend restart --app`)",
+                state.config.name,
+                changes.join(" and ")
+            );
+        }
+        let diff = diff(&state.config.programs, &new.programs);
+        if diff.is_empty() {
+            tracing::info!("{}: tend.toml reloaded: no program changed", state.config.name);
+            return;
+        }
+        tracing::info!("{}: tend.toml reloaded: {}", state.config.name, diff.summary());
+        // Between the removals and the additions nothing may run: that is not the end.
+        let _hold = inner.supervisor.hold();
+        state.width = state.width.max(new.programs.iter().map(|p| p.name.len()).max().unwrap_or(0));
+        for name in diff.removed.iter().rev() {
+            if inner.supervisor.is_stopping() {
+                return;
+            }
+            state.watchers.remove(name);
+            tracing::info!("{name}: removed from tend.toml; stopping");
+            if let Err(error) = inner.supervisor.remove(name).await {
+                tracing::debug!("{name}: {error}");
+            }
+        }
+        for program in &diff.changed {
+            if inner.supervisor.is_stopping() {
+                return;
+            }
+            let Some(handle) = inner.supervisor.program(&program.name) else { continue };
+            state.watchers.remove(&program.name);
+            let spec = inner.setup.spec(&mut state, program);
+            let replaced = handle.replace(spec.policy, spec.launcher).await;
+            if handle.state() == ProgramState::Stopped {
+                tracing::info!("{}: settings changed; it stays stopped", program.name);
+            } else if replaced.is_ok() {
+                tracing::info!("{}: settings changed; restarting", program.name);
+                if let Err(error) = handle.restart(RestartReason::ConfigChange).await {
+                    tracing::debug!("{}: {error}", program.name);
+                }
+            }
+            watch(&mut state, program, handle);
+        }
+        for program in &diff.added {
+            tracing::info!("{}: added to tend.toml; starting", program.name);
+            let spec = inner.setup.spec(&mut state, program);
+            let handle = inner.supervisor.add(spec);
+            watch(&mut state, program, handle);
+        }
+        inner.runners.set(&new.programs);
+        // App-level settings stay as they were until tend restarts.
+        state.config = Config { programs: new.programs, ..state.config.clone() };
+    }
+}
+
+impl Setup {
+    /// The supervisor's spec of `program`: its log file, output sink, launcher and policy.
+    fn spec(&self, state: &mut State, program: &ProgramConfig) -> ProgramSpec {
+        let next = state.colours.len();
+        let colour = *state.colours.entry(program.name.clone()).or_insert(next);
+        let home = &self.context.home;
+        let log = match RotatingFile::open(
+            &home.program_log(&program.name),
+            program.log.max_size,
+            program.log.max_files,
+        ) {
+            Ok(file) => Some(file),
+            Err(e) => {
+                tracing::warn!("{}: cannot open its log file: {e}", program.name);
+                None
+            }
+        };
+        let prefix = self.terminal.prefix(colour, &program.name, state.width);
+        let sink = ProgramSink::new(Arc::clone(&self.terminal), prefix, log);
+        let launcher =
+            ProgramLauncher::new(Arc::clone(&self.context), program.clone(), Arc::new(sink));
+        ProgramSpec {
+            name: program.name.clone(),
+            policy: policy_of(program),
+            launcher: Arc::new(launcher),
+        }
+    }
+}
+
+/// Starts `program`'s file watcher, if it has `watch`.
+fn watch(state: &mut State, program: &ProgramConfig, handle: ProgramHandle) {
+    let Some(watch) = &program.watch else { return };
+    match ProgramWatcher::start(&program.dir, watch, handle) {
+        Ok(watcher) => {
+            state.watchers.insert(program.name.clone(), watcher);
+        }
+        Err(error) => {
+            tracing::warn!("{}: {error}; file changes will not restart it", program.name);
+        }
+    }
+}
+
+/// The supervisor's policy for `program`.
+pub fn policy_of(program: &ProgramConfig) -> Policy {
+    Policy {
+        restart: match program.restart {
+            Restart::Always => RestartPolicy::Always,
+            Restart::OnFailure => RestartPolicy::OnFailure,
+            Restart::Never => RestartPolicy::Never,
+        },
+        restart_exit_code: program.restart_exit_code,
+        backoff: program.backoff,
+        max_restarts: program.max_restarts,
+    }
+}
+
+/// The first program whose runner is not available yet, as the error `tend up` gives.
+pub fn unavailable_runner(config: &Config) -> Option<String> {
+    config.programs.iter().find(|p| p.runner != Runner::Native).map(|program| {
+        format!(
+            "program `{}`: runner `{}` is not available yet; use runner = \"native\"",
+            program.name, program.runner
+        )
+    })
+}
