@@ -232,8 +232,28 @@ fn confirmed_pid(path: &Path, file: &File) -> Option<u32> {
 fn lock_holders(file: &File) -> Option<Vec<u32>> {
     use std::os::unix::fs::MetadataExt as _;
     let meta = file.metadata().ok()?;
-    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    let locks = read_proc_locks()?;
     Some(flock_holders(&locks, meta.dev(), meta.ino())).filter(|holders| !holders.is_empty())
+}
+
+/// `/proc/locks` in one `read`: the kernel lists the locks record by record at each read, so
+/// a file read in several pieces can skip a lock when another one is released meanwhile.
+#[cfg(target_os = "linux")]
+fn read_proc_locks() -> Option<String> {
+    use std::io::Read as _;
+    let mut file = File::open("/proc/locks").ok()?;
+    let mut size = 256 * 1024;
+    loop {
+        let mut buf = vec![0u8; size];
+        let n = file.read(&mut buf).ok()?;
+        if n < size {
+            buf.truncate(n);
+            return String::from_utf8(buf).ok();
+        }
+        // More locks than fit: read it all again, at once, into a bigger buffer.
+        size *= 4;
+        file = File::open("/proc/locks").ok()?;
+    }
 }
 
 #[cfg(not(target_os = "linux"))]
