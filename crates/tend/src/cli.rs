@@ -16,6 +16,10 @@ use crate::exit::CliError;
   tend run -- python3 -m http.server 8000     keep one command alive
   tend up                                     run every program of ./tend.toml
   tend up -f examples/demo/tend.toml          ... of another app
+  tend up -d                                  ... in the background; then:
+  tend status / tend logs -F / tend down      see it, follow its output, stop it
+  tend restart --app                          restart the whole app (programs see why)
+  tend service install                        start it at login and keep it up
   tend reap                                   end processes a crashed tend left behind
 
 State lives in $TEND_HOME (default ~/.tend): apps/<app>/logs/ holds each program's output.")]
@@ -86,7 +90,10 @@ pub enum Command {
         after_help = "Exit code: 0 when every program ended by its policy or tend was stopped; \
 1 when a program became fatal (crashed more than max_restarts allows).
 Processes a crashed earlier run of the same app left behind are ended first.
-One instance per app: a second `tend up` of a running app fails, unless --replace."
+One instance per app: a second `tend up` of a running app fails, unless --replace.
+With -d: exit 0 once the app answers; 1 with the background tend's error and log paths.
+TEND_STARTUP_KIND tells programs why they start: first_start, system_reboot, crash_recovery, \
+restart, service_restart or start."
     )]
     Up(UpArgs),
 
@@ -133,8 +140,16 @@ Records of a tend that is still running are left alone."
     #[command(after_help = "Exit code: 3 when the app is not running.")]
     Status(crate::control::commands::StatusArgs),
 
-    /// Restart one program of the running app, or all of them (TEND_RESTART_REASON=requested)
-    #[command(after_help = "Exit code: 3 when the app is not running; 1 for an unknown program.")]
+    /// Restart one program of the running app, all of them (TEND_RESTART_REASON=requested), or
+    /// the whole app with tend itself (--app)
+    #[command(after_help = "Examples:
+  tend restart web                             restart one program
+  tend restart --app --reason \"new model\"      stop everything, start tend again
+  echo '{\"reason\": \"x\"}' > $TEND_STATE_DIR/restart-requested.tmp && \\
+    mv $TEND_STATE_DIR/restart-requested.tmp $TEND_STATE_DIR/restart-requested
+                                               the same from a program, without the CLI
+
+Exit code: 3 when the app is not running; 1 for an unknown program.")]
     Restart(crate::control::commands::RestartArgs),
 
     /// Stop the running app gracefully and wait (up to 60s) until it has exited

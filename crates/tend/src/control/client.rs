@@ -51,6 +51,25 @@ impl std::fmt::Display for ClientError {
 
 impl std::error::Error for ClientError {}
 
+/// Percent-encodes one path segment of a URI (everything but RFC 3986's unreserved
+/// characters), so that a program name or an item id stays one segment.
+///
+/// ```
+/// assert_eq!(tend::control::client::percent_encode("job 1/ü"), "job%201%2F%C3%BC");
+/// ```
+pub fn percent_encode(segment: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 /// Whether something accepts connections on `socket`.
 pub fn answers(socket: &Path) -> bool {
     #[cfg(unix)]

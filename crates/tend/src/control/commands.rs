@@ -264,7 +264,7 @@ pub async fn restart(global: &Global, file: &Path, args: RestartArgs) -> Result<
         return restart_app(&target, args).await;
     }
     let uri = match &args.program {
-        Some(name) => format!("/v1/programs/{}/restart", percent_encode(name)),
+        Some(name) => format!("/v1/programs/{}/restart", client::percent_encode(name)),
         None => "/v1/restart".into(),
     };
     let response = target.request("POST", &uri, VERB_TIMEOUT, true).await?;
@@ -386,19 +386,6 @@ async fn finish_down(global: &Global, target: &Target) -> Result<u8, CliError> {
     Ok(exit::SUCCESS)
 }
 
-/// Percent-encodes a path segment (everything but unreserved characters).
-fn percent_encode(segment: &str) -> String {
-    let mut out = String::new();
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,7 +437,7 @@ worker  stopped     -  -              0  -              -     -
 
     #[test]
     fn segments_are_encoded() {
-        assert_eq!(percent_encode("a b/c"), "a%20b%2Fc");
-        assert_eq!(percent_encode("web-1"), "web-1");
+        assert_eq!(client::percent_encode("a b/c"), "a%20b%2Fc");
+        assert_eq!(client::percent_encode("web-1"), "web-1");
     }
 }

@@ -87,7 +87,7 @@ impl Inflight {
     /// # Errors
     /// The app not running ([`InflightError::NotRunning`]) or not reachable.
     pub async fn done(&self, id: &str) -> Result<bool, InflightError> {
-        let uri = format!("/v1/inflight/{}", percent_encode(id));
+        let uri = format!("/v1/inflight/{}", crate::control::client::percent_encode(id));
         let response = self.send("DELETE", uri, None).await?;
         let done: InflightDone = self.parse(&response.body)?;
         Ok(done.removed)
@@ -153,19 +153,6 @@ fn starting(home: &AppHome) -> bool {
     })
 }
 
-/// Percent-encodes a path segment (everything but unreserved characters).
-fn percent_encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -173,8 +160,8 @@ mod tests {
 
     #[test]
     fn ids_are_encoded_as_one_segment() {
-        assert_eq!(percent_encode("job 1/ü"), "job%201%2F%C3%BC");
-        assert_eq!(percent_encode("a-b_c.d~e"), "a-b_c.d~e");
+        assert_eq!(crate::control::client::percent_encode("job 1/ü"), "job%201%2F%C3%BC");
+        assert_eq!(crate::control::client::percent_encode("a-b_c.d~e"), "a-b_c.d~e");
     }
 
     #[tokio::test]
