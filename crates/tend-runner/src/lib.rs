@@ -96,7 +96,10 @@ pub use output::{LineSplitter, MAX_LINE, MemorySink, OutputSink, StdioSink, Stre
 pub use ports::{find_free_port, is_port_free, wait_port_released};
 pub use proc::{Proc, ProcHandle, ProcState, RecordSpec, StopPolicy, StopReport};
 pub use reap::{ReapReport, reap_stale};
-pub use records::{DamagedRecord, Owner, RECORD_VERSION, RunRecord, RunRegistry, current_boot_id};
+pub use records::{
+    BOOT_TIME_TOLERANCE_SECS, DamagedRecord, Owner, RECORD_VERSION, RunRecord, RunRegistry,
+    current_boot_id, same_boot,
+};
 pub use signal::{ParseSignalError, SIGNAL_NAMES, Signal};
 pub use stats::{ProcInfo, ProcessState, process_stats};
 pub use subreaper::enable_subreaper;

@@ -56,7 +56,7 @@ pub async fn reap_stale(registry: &RunRegistry, grace: Duration) -> ReapReport {
                 report.records_kept += 1;
                 continue;
             }
-            let leader_is_ours = record.boot_id == boot
+            let leader_is_ours = crate::same_boot(&record.boot_id, &boot)
                 && os::process_info(record.pid).is_some_and(|info| {
                     info.start_time == record.start_time && !info.state.has_ended()
                 });

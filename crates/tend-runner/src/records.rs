@@ -35,9 +35,33 @@ impl Owner {
 
     /// Whether the owner is still running (same pid, same start time, same boot).
     pub fn is_alive(&self, record_boot_id: &str) -> bool {
-        current_boot_id().as_deref() == Some(record_boot_id)
+        current_boot_id().is_some_and(|boot| same_boot(&boot, record_boot_id))
             && os::process_info(self.pid)
                 .is_some_and(|i| i.start_time == self.start_time && !i.state.has_ended())
+    }
+}
+
+/// How far apart two boot times (in seconds, the boot id where the OS has none) may be and
+/// still be the same boot: they are computed as "now minus uptime", so they jitter by a second
+/// and move with clock corrections; two real boots are further apart than that.
+pub const BOOT_TIME_TOLERANCE_SECS: u64 = 10;
+
+/// Whether two boot ids name the same boot: equal, or both boot times (whole seconds) within
+/// [`BOOT_TIME_TOLERANCE_SECS`] of each other.
+///
+/// ```
+/// assert!(tend_runner::same_boot("2f1c-aa", "2f1c-aa"));
+/// assert!(!tend_runner::same_boot("2f1c-aa", "77d0-bb"));
+/// assert!(tend_runner::same_boot("1764100000", "1764100001"));
+/// assert!(!tend_runner::same_boot("1764100000", "1764103600"));
+/// ```
+pub fn same_boot(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(a), Ok(b)) => a.abs_diff(b) <= BOOT_TIME_TOLERANCE_SECS,
+        _ => false,
     }
 }
 

@@ -11,7 +11,37 @@ use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
 
 use crate::stats::{ProcInfo, ProcessState};
 
-/// An identifier of the current boot: the boot time in seconds.
+/// An identifier of the current boot: macOS's `kern.bootsessionuuid`, a UUID made at each boot.
+#[cfg(target_os = "macos")]
+pub fn boot_id() -> io::Result<String> {
+    let mut buf = [0u8; 128];
+    let mut len = buf.len();
+    // SAFETY: the name is NUL-terminated, `buf` and `len` describe a writable buffer of that
+    // size, and no new value is set (null pointer, length 0).
+    let rc = unsafe {
+        libc::sysctlbyname(
+            c"kern.bootsessionuuid".as_ptr(),
+            buf.as_mut_ptr().cast(),
+            &mut len,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let text = String::from_utf8_lossy(&buf[..len.min(buf.len())]);
+    let id = text.trim_end_matches('\0').trim();
+    if id.is_empty() {
+        return Err(io::Error::other("kern.bootsessionuuid is empty"));
+    }
+    Ok(id.to_string())
+}
+
+/// An identifier of the current boot: the boot time in whole seconds (Windows has no boot id;
+/// the boot time is computed from the clock and the uptime, so compare it with
+/// [`crate::same_boot`], which allows for its jitter).
+#[cfg(not(target_os = "macos"))]
 pub fn boot_id() -> io::Result<String> {
     System::boot_time().map(|t| t.to_string()).map_err(|e| io::Error::other(e.to_string()))
 }

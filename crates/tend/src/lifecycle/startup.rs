@@ -58,7 +58,7 @@ pub fn classify(
 ) -> StartupKind {
     match previous {
         None => StartupKind::FirstStart,
-        Some(prev) if prev.boot_id != boot_id => StartupKind::SystemReboot,
+        Some(prev) if !tend_runner::same_boot(&prev.boot_id, boot_id) => StartupKind::SystemReboot,
         Some(prev) if !prev.clean_shutdown => StartupKind::CrashRecovery,
         Some(_) if restart_requested => StartupKind::Restart,
         Some(_) if under_service_manager => StartupKind::ServiceRestart,
@@ -158,6 +158,9 @@ mod tests {
             (prev("a", true), "a", false, true, ServiceRestart),
             (prev("a", true), "a", false, false, Start),
             (prev("", true), "", false, false, Start),
+            // Boot times (no boot id on Windows) jitter: within the tolerance is the same boot.
+            (prev("1764100000", true), "1764100001", false, false, Start),
+            (prev("1764100000", true), "1764103600", false, false, SystemReboot),
         ];
         for (i, (previous, boot, restart, service, want)) in table.iter().enumerate() {
             let got = classify(previous.as_ref(), boot, *restart, *service);
