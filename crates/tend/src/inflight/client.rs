@@ -8,11 +8,9 @@ use crate::control::api::{InflightBegin, InflightDone, InflightList};
 use crate::control::client::{self, ClientError};
 use crate::home::AppHome;
 
-/// How long a request may take.
+/// How long a request may take. tend listens on its control socket before it starts any
+/// program, so a program never finds its app without an API to report to.
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a request waits for an app that is starting: its tend holds the app's lock but does
-/// not listen on the control socket yet (a program may report work as soon as it runs).
-const STARTING_WAIT: Duration = Duration::from_secs(5);
 
 /// Reports in-flight work of a program to its running app, over the app's control socket.
 ///
@@ -29,7 +27,6 @@ pub struct Inflight {
     home: AppHome,
     program: Option<String>,
     timeout: Duration,
-    starting_wait: Duration,
 }
 
 impl Inflight {
@@ -42,12 +39,12 @@ impl Inflight {
     pub fn from_env() -> Result<Inflight, InflightError> {
         let home = AppHome::from_state_dir_env().ok_or(InflightError::NotUnderTend)?;
         let program = std::env::var("TEND_PROGRAM").ok().filter(|p| !p.is_empty());
-        Ok(Inflight { home, program, timeout: TIMEOUT, starting_wait: STARTING_WAIT })
+        Ok(Inflight { home, program, timeout: TIMEOUT })
     }
 
     /// The app whose state folder is `home`, with no program name.
     pub fn new(home: AppHome) -> Inflight {
-        Inflight { home, program: None, timeout: TIMEOUT, starting_wait: STARTING_WAIT }
+        Inflight { home, program: None, timeout: TIMEOUT }
     }
 
     /// Records `program` as the reporter of the items begun from now on.
@@ -108,19 +105,8 @@ impl Inflight {
         uri: String,
         body: Option<&serde_json::Value>,
     ) -> Result<client::Response, InflightError> {
-        let deadline = std::time::Instant::now() + self.starting_wait;
-        let result = loop {
-            let socket = crate::control::socket::connect_path(&self.home);
-            match client::request_json(&socket, method, &uri, body, self.timeout).await {
-                Err(ClientError::NotRunning)
-                    if std::time::Instant::now() < deadline && starting(&self.home) =>
-                {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                result => break result,
-            }
-        };
-        match result {
+        let socket = crate::control::socket::connect_path(&self.home);
+        match client::request_json(&socket, method, &uri, body, self.timeout).await {
             Ok(response) if response.is_success() => Ok(response),
             Ok(response) => Err(InflightError::Rejected {
                 app: self.home.app.clone(),
@@ -144,15 +130,6 @@ impl Inflight {
     }
 }
 
-/// Whether the app's lock is held by a live process other than this one: its tend is starting
-/// (or runs without a control socket).
-fn starting(home: &AppHome) -> bool {
-    crate::lifecycle::lock::read_pid(&home.pid_file()).is_some_and(|pid| {
-        pid != std::process::id()
-            && tend_runner::process_stats(pid).is_some_and(|p| !p.state.has_ended())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -173,29 +150,5 @@ mod tests {
         let error = inflight.begin("a", None).await.unwrap_err();
         assert!(matches!(error, InflightError::NotRunning { .. }), "{error}");
         assert_eq!(error.to_string(), "app `demo` is not running");
-    }
-
-    #[cfg(unix)]
-    #[tokio::test]
-    async fn a_starting_app_is_waited_for_and_a_gone_one_is_not() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = AppHome::new(dir.path(), "demo");
-        home.create().unwrap();
-        let wait = Duration::from_millis(300);
-        let inflight = Inflight { starting_wait: wait, ..Inflight::new(home.clone()) };
-        // The lock file names a live process other than this one: the app is starting.
-        let mut holder = std::process::Command::new("sleep").arg("30").spawn().unwrap();
-        std::fs::write(home.pid_file(), holder.id().to_string()).unwrap();
-        let started = std::time::Instant::now();
-        let error = inflight.done("x").await.unwrap_err();
-        assert!(matches!(error, InflightError::NotRunning { .. }), "{error}");
-        assert!(started.elapsed() >= wait, "waited for the socket");
-        holder.kill().unwrap();
-        holder.wait().unwrap();
-        // Its holder is gone: not running, at once.
-        let started = std::time::Instant::now();
-        let error = inflight.done("x").await.unwrap_err();
-        assert!(matches!(error, InflightError::NotRunning { .. }), "{error}");
-        assert!(started.elapsed() < wait, "no wait: {:?}", started.elapsed());
     }
 }
