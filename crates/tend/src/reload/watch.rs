@@ -2,19 +2,27 @@
 //! debounced, with `TEND_RESTART_REASON=file_change`.
 //!
 //! Events come from the OS (inotify, FSEvents, ReadDirectoryChangesW through `notify`), never
-//! from polling; each watched path is watched recursively. Reads (open, access) are not
-//! changes. A changed path is ignored when, taken relative to the program's `dir` (or to the
-//! watched path it is under, if outside `dir`), one of its parts is `.git`, `target` or
-//! `node_modules`, or it or one of its parent folders matches an `ignore` glob (where `*`
-//! also matches `/`: `*.tmp` ignores every `.tmp` file). Ignored changes are dropped as they
-//! come: they neither restart the program nor prolong a debounce.
+//! from polling; each watched path is watched with the folders below it. Where the OS watches
+//! a whole tree at once (FSEvents, ReadDirectoryChangesW) it does; where it watches one folder
+//! at a time (inotify, whose watches are a limited resource: often 8192 per user), tend walks
+//! the tree itself and places no watch in an ignored folder (module `walk`; symlinks are not
+//! followed), then watches each folder that appears (created, or moved in) and counts the
+//! files it already holds as changes; a removed folder's watch goes with it.
+//!
+//! Reads (open, access) are not changes. A changed path is ignored when, taken relative to the
+//! program's `dir` (or to the watched path it is under, if outside `dir`), one of its parts is
+//! `.git`, `target` or `node_modules`, or it or one of its parent folders matches an `ignore`
+//! glob (where `*` also matches `/`: `*.tmp` ignores every `.tmp` file). Ignored changes are
+//! dropped as they come: they neither restart the program nor prolong a debounce.
 //!
 //! Only a program that is active (starting, running, stopping or backing off) is restarted:
 //! a program that is stopped, done or fatal is left so (its change is logged). A backing-off
 //! program is restarted at once: the change may well be the fix for its crash.
 
+mod walk;
+
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
@@ -122,16 +130,183 @@ pub fn is_change(kind: &notify::EventKind) -> bool {
     }
 }
 
+/// How the OS watches a tree of folders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Strategy {
+    /// One watch covers a whole tree (FSEvents, ReadDirectoryChangesW): an ignored folder
+    /// costs nothing beyond its events, dropped as they come.
+    Recursive,
+    /// One watch per folder (inotify): tend places them itself, none inside ignored folders,
+    /// and watches new folders as they appear.
+    PerFolder,
+}
+
+/// The strategy for this OS: per folder where `notify` uses inotify, whose recursive mode
+/// would watch every folder of the tree, ignored ones included (a `node_modules` alone can
+/// exhaust `fs.inotify.max_user_watches`). Elsewhere a watch per folder would cost more than
+/// one recursive watch: an FSEvents stream restarted for each path, a handle per folder.
+const fn strategy() -> Strategy {
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        Strategy::PerFolder
+    } else {
+        Strategy::Recursive
+    }
+}
+
+/// Whether an event may be a folder appearing in the tree: created, or moved in (a move
+/// within the tree also reports its destination this way).
+fn may_be_new_folder(kind: &notify::EventKind) -> bool {
+    use notify::EventKind;
+    use notify::event::{CreateKind, ModifyKind, RenameMode};
+    matches!(
+        kind,
+        EventKind::Create(CreateKind::Folder | CreateKind::Any)
+            | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Any))
+    )
+}
+
+/// What the event handler asks of the [`Tree`], under [`Strategy::PerFolder`].
+#[derive(Debug)]
+enum Grown {
+    /// This path may be a new folder: watch it and what is below it, and count its files as
+    /// changes (they may have been written before the watch was placed).
+    Folder(PathBuf),
+    /// The OS dropped events: new folders may have gone unseen. Walk every watched path again.
+    Rescan,
+}
+
+/// One program's OS watcher, and what is needed to add folders to it.
+#[derive(Debug)]
+struct Tree {
+    name: String,
+    roots: Vec<PathBuf>,
+    ignore: Arc<Ignore>,
+    watcher: Mutex<notify::RecommendedWatcher>,
+    changes: mpsc::UnboundedSender<PathBuf>,
+}
+
+impl Tree {
+    /// Watches `top` and the folders below it that are not ignored, one watch each (see
+    /// [`walk`]); with `report`, the files found below `top` are sent as changes. A folder
+    /// below `top` that cannot be watched is logged and left out; the OS limit stops the walk.
+    ///
+    /// # Errors
+    /// `top` itself cannot be watched.
+    fn watch_tree(&self, top: &Path, report: bool) -> Result<(), notify::Error> {
+        let mut watcher = self.watcher.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut failed = None;
+        let mut watch =
+            |folder: &Path| match watcher.watch(folder, notify::RecursiveMode::NonRecursive) {
+                Ok(()) => walk::Flow::Descend,
+                Err(error) if folder == top => {
+                    failed = Some(error);
+                    walk::Flow::Stop
+                }
+                Err(error) => self.cannot_watch(folder, &error),
+            };
+        let mut found = |file: PathBuf| {
+            let _ = self.changes.send(file);
+        };
+        let found: Option<&mut dyn FnMut(PathBuf)> = if report { Some(&mut found) } else { None };
+        walk::walk(top, &self.ignore, &mut watch, found);
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Logs why `folder` cannot be watched (nothing if it is gone) and says how the walk goes on.
+    fn cannot_watch(&self, folder: &Path, error: &notify::Error) -> walk::Flow {
+        let name = &self.name;
+        let shown = self.ignore.relative(folder);
+        match &error.kind {
+            notify::ErrorKind::MaxFilesWatch => {
+                tracing::warn!(
+                    "{name}: cannot watch {}: inotify watch limit reached: raise \
+                     fs.inotify.max_user_watches (sysctl) or add ignore globs; changes in the \
+                     folders not watched will not restart it",
+                    shown.display()
+                );
+                walk::Flow::Stop
+            }
+            // Gone since it was seen: nothing to watch.
+            notify::ErrorKind::PathNotFound => walk::Flow::Skip,
+            notify::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+                walk::Flow::Skip
+            }
+            _ => {
+                tracing::warn!(
+                    "{name}: cannot watch {}: {error}; changes there will not restart it",
+                    shown.display()
+                );
+                walk::Flow::Skip
+            }
+        }
+    }
+
+    /// Watches what the event handler reported, a burst at a time.
+    fn grow(&self, burst: Vec<Grown>) {
+        if burst.iter().any(|grown| matches!(grown, Grown::Rescan)) {
+            for root in &self.roots {
+                // Watched again: a folder already watched keeps its watch.
+                if let Err(error) = self.watch_tree(root, false) {
+                    self.cannot_watch(root, &error);
+                }
+            }
+            return;
+        }
+        let mut folders: Vec<PathBuf> = burst
+            .into_iter()
+            .filter_map(|grown| match grown {
+                Grown::Folder(path) => Some(path),
+                Grown::Rescan => None,
+            })
+            .collect();
+        // A folder below another new one is walked with it.
+        folders.sort();
+        folders.dedup();
+        let mut walked: Vec<&PathBuf> = Vec::new();
+        for folder in &folders {
+            if walked.last().is_some_and(|top| folder.starts_with(top)) {
+                continue;
+            }
+            // A moved file, or a folder gone already: nothing to walk. A link to a folder is
+            // not followed.
+            if !std::fs::symlink_metadata(folder).is_ok_and(|meta| meta.is_dir()) {
+                continue;
+            }
+            walked.push(folder);
+            if let Err(error) = self.watch_tree(folder, true) {
+                self.cannot_watch(folder, &error);
+            }
+        }
+    }
+}
+
+/// Watches the folders that appear, as the event handler reports them.
+async fn watch_new_folders(tree: Arc<Tree>, mut grown: mpsc::UnboundedReceiver<Grown>) {
+    while let Some(first) = grown.recv().await {
+        let mut burst = vec![first];
+        while let Ok(more) = grown.try_recv() {
+            burst.push(more);
+        }
+        let tree = Arc::clone(&tree);
+        // A walk blocks: it reads folders and waits for each watch to be placed.
+        if tokio::task::spawn_blocking(move || tree.grow(burst)).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Watches one program's files and restarts it on change. Dropping it stops watching.
 #[derive(Debug)]
 pub struct ProgramWatcher {
-    _watcher: notify::RecommendedWatcher,
-    task: tokio::task::JoinHandle<()>,
+    _tree: Arc<Tree>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for ProgramWatcher {
     fn drop(&mut self) {
-        self.task.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
     }
 }
 
@@ -153,31 +328,56 @@ impl ProgramWatcher {
         let roots: Vec<PathBuf> = watch.paths.iter().map(|p| canonical(p)).collect();
         let ignore = Arc::new(Ignore::new(&canonical(dir), &roots, &watch.ignore)?);
         let (changes, received) = mpsc::unbounded_channel();
+        let (grow, grown) = mpsc::unbounded_channel();
+        let grow = (strategy() == Strategy::PerFolder).then_some(grow);
         let filter = Arc::clone(&ignore);
-        let mut watcher =
+        let sender = changes.clone();
+        let watcher =
             notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
                 // The OS dropped events (a queue overflow): something changed, somewhere.
                 Ok(event) if event.need_rescan() => {
-                    let _ = changes.send(filter.base.clone());
+                    let _ = sender.send(filter.base.clone());
+                    if let Some(grow) = &grow {
+                        let _ = grow.send(Grown::Rescan);
+                    }
                 }
                 Ok(event) => {
                     if !is_change(&event.kind) {
                         return;
                     }
+                    let grow = grow.as_ref().filter(|_| may_be_new_folder(&event.kind));
                     for path in event.paths {
                         if !filter.is_ignored(&path) {
+                            if let Some(grow) = grow {
+                                let _ = grow.send(Grown::Folder(path.clone()));
+                            }
                             // The receiver is gone only once the watcher is being dropped.
-                            let _ = changes.send(path);
+                            let _ = sender.send(path);
                         }
                     }
                 }
                 Err(error) => tracing::warn!("file watching: {error}"),
             })?;
+        let tree = Arc::new(Tree {
+            name: name.clone(),
+            roots: roots.clone(),
+            ignore: Arc::clone(&ignore),
+            watcher: Mutex::new(watcher),
+            changes,
+        });
         let mut watching = Vec::new();
         for (root, given) in roots.iter().zip(&watch.paths) {
             let shown = given.strip_prefix(dir).unwrap_or(given);
             let shown = if shown.as_os_str().is_empty() { Path::new(".") } else { shown };
-            match watcher.watch(root, notify::RecursiveMode::Recursive) {
+            let watched = match strategy() {
+                Strategy::Recursive => tree
+                    .watcher
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .watch(root, notify::RecursiveMode::Recursive),
+                Strategy::PerFolder => tree.watch_tree(root, false),
+            };
+            match watched {
                 Ok(()) => watching.push(shown.display().to_string()),
                 Err(error) => tracing::warn!(
                     "{name}: cannot watch {}: {error}; changes there will not restart it",
@@ -188,8 +388,12 @@ impl ProgramWatcher {
         if !watching.is_empty() {
             tracing::info!("{name}: watching {} for changes", watching.join(", "));
         }
-        let task = tokio::spawn(restart_on_change(handle, received, watch.debounce, ignore));
-        Ok(ProgramWatcher { _watcher: watcher, task })
+        let mut tasks =
+            vec![tokio::spawn(restart_on_change(handle, received, watch.debounce, ignore))];
+        if strategy() == Strategy::PerFolder {
+            tasks.push(tokio::spawn(watch_new_folders(Arc::clone(&tree), grown)));
+        }
+        Ok(ProgramWatcher { _tree: tree, tasks })
     }
 }
 
@@ -314,6 +518,41 @@ mod tests {
         assert!(!is_change(&EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime))));
         assert!(!is_change(&EventKind::Access(AccessKind::Open(AccessMode::Any))));
         assert!(!is_change(&EventKind::Access(AccessKind::Close(AccessMode::Write))));
+    }
+
+    #[test]
+    fn the_watch_limit_stops_a_walk_and_a_gone_folder_is_skipped() {
+        let (changes, _received) = mpsc::unbounded_channel();
+        let tree = Tree {
+            name: "web".to_owned(),
+            roots: vec![PathBuf::from("/app")],
+            ignore: Arc::new(rules(&[])),
+            watcher: Mutex::new(notify::recommended_watcher(|_: notify::Result<_>| {}).unwrap()),
+            changes,
+        };
+        let folder = Path::new("/app/src/x");
+        let error = |kind| notify::Error::new(kind);
+        let limit = error(notify::ErrorKind::MaxFilesWatch);
+        assert_eq!(tree.cannot_watch(folder, &limit), walk::Flow::Stop);
+        let gone = error(notify::ErrorKind::PathNotFound);
+        assert_eq!(tree.cannot_watch(folder, &gone), walk::Flow::Skip);
+        let denied = notify::Error::io(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        assert_eq!(tree.cannot_watch(folder, &denied), walk::Flow::Skip);
+        // A top that is not there is the caller's error to report.
+        let missing = std::env::temp_dir().join("tend-watch-test-missing-folder");
+        assert!(tree.watch_tree(&missing, false).is_err());
+    }
+
+    #[test]
+    fn new_folders_are_looked_for_on_creation_and_moves_in() {
+        use notify::EventKind;
+        use notify::event::{CreateKind, DataChange, ModifyKind, RemoveKind, RenameMode};
+        assert!(may_be_new_folder(&EventKind::Create(CreateKind::Folder)));
+        assert!(may_be_new_folder(&EventKind::Modify(ModifyKind::Name(RenameMode::To))));
+        assert!(!may_be_new_folder(&EventKind::Create(CreateKind::File)));
+        assert!(!may_be_new_folder(&EventKind::Modify(ModifyKind::Name(RenameMode::From))));
+        assert!(!may_be_new_folder(&EventKind::Modify(ModifyKind::Data(DataChange::Any))));
+        assert!(!may_be_new_folder(&EventKind::Remove(RemoveKind::Folder)));
     }
 
     #[test]
