@@ -110,7 +110,7 @@ pub async fn up(global: &Global, file: &Path) -> Result<u8, CliError> {
     let errors = home.logs().join("up.err");
     let started = spawn_child(&errors)?;
     let name = &config.name;
-    let pid = started.pid;
+    let pid = started.child.id();
     match started.wait_ready(&home, READY_TIMEOUT).await {
         Ready::Yes { api } => {
             let how = if api {
@@ -149,7 +149,6 @@ pub async fn up(global: &Global, file: &Path) -> Result<u8, CliError> {
 
 /// A background tend just started.
 struct Started {
-    pid: u32,
     child: std::process::Child,
     #[cfg(unix)]
     ready: std::io::PipeReader,
@@ -198,7 +197,7 @@ fn spawn_child(errors: &Path) -> Result<Started, CliError> {
         // Only the child holds the writing end now: its exit ends the pipe.
         drop(writer);
         drop(command);
-        Ok(Started { pid: child.id(), child, ready })
+        Ok(Started { child, ready })
     }
     #[cfg(windows)]
     {
@@ -207,7 +206,7 @@ fn spawn_child(errors: &Path) -> Result<Started, CliError> {
         const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
         command.creation_flags(DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP);
         let child = command.spawn().map_err(cannot)?;
-        Ok(Started { pid: child.id(), child })
+        Ok(Started { child })
     }
 }
 

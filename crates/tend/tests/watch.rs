@@ -37,6 +37,16 @@ fn starts(text: &str) -> Vec<Start> {
         .collect()
 }
 
+/// Starts `tend up`, waits for the program's first start and for its watcher on `watched`;
+/// returns tend and a guard over the program.
+fn up_watching(sb: &Sandbox, app: &App, watched: &str) -> (Tend, KillOnDrop) {
+    let tend = sb.spawn(&["up"]);
+    let first = starts(&sb.wait_lines(&sb.path("starts"), 1));
+    let guard = KillOnDrop::new(&[first[0].pid]);
+    sb.wait_text(&app.tend_log(), &format!("web: watching {watched} for changes"));
+    (tend, guard)
+}
+
 fn config(sb: &Sandbox, watch: &str) -> String {
     format!(
         "name = \"w\"\n[programs.web]\ncommand = [{}, \"stamp\", {}]\nstop = {{ timeout = \"5s\" }}\nwatch = {watch}\n",
@@ -62,10 +72,7 @@ fn a_burst_of_changes_is_one_restart_and_ignored_paths_restart_nothing() {
         ),
     );
     let app = sb.app("w");
-    let tend = sb.spawn(&["up"]);
-    let first = starts(&sb.wait_lines(&sb.path("starts"), 1));
-    let mut guard = KillOnDrop::new(&[first[0].pid]);
-    sb.wait_text(&app.tend_log(), "web: watching src for changes");
+    let (tend, mut guard) = up_watching(&sb, &app, "src");
 
     // Three writes in a row: one restart, naming the file.
     for version in ["v2\n", "v3\n", "v4\n"] {
@@ -118,10 +125,7 @@ fn watch_true_watches_the_programs_dir_and_ignores_the_default_folders() {
     let text = config(&sb, "true").replace("[programs.web]\n", "[programs.web]\ndir = \"web\"\n");
     sb.write("tend.toml", &text);
     let app = sb.app("w");
-    let tend = sb.spawn(&["up"]);
-    let first = starts(&sb.wait_lines(&sb.path("starts"), 1));
-    let mut guard = KillOnDrop::new(&[first[0].pid]);
-    sb.wait_text(&app.tend_log(), "web: watching . for changes");
+    let (tend, mut guard) = up_watching(&sb, &app, ".");
 
     sb.write("web/node_modules/x.js", "x");
     sb.write("web/.git/index", "x");
@@ -219,10 +223,7 @@ fn a_big_node_modules_costs_no_watches_and_restarts_nothing() {
     sb.write("src/app.py", "v1\n");
     sb.write("tend.toml", &config(&sb, r#"{ paths = ["src"], debounce = "100ms" }"#));
     let app = sb.app("w");
-    let tend = sb.spawn(&["up"]);
-    let first = starts(&sb.wait_lines(&sb.path("starts"), 1));
-    let mut guard = KillOnDrop::new(&[first[0].pid]);
-    sb.wait_text(&app.tend_log(), "web: watching src for changes");
+    let (tend, mut guard) = up_watching(&sb, &app, "src");
 
     // src, src/lib, src/lib/util, and whatever tend watches for itself: nowhere near the
     // 2000 folders of node_modules.
@@ -257,10 +258,7 @@ fn a_folder_made_after_start_is_watched_and_forgotten_when_gone() {
     fs::create_dir_all(sb.path("src")).unwrap();
     sb.write("tend.toml", &config(&sb, r#"{ paths = ["src"], debounce = "100ms" }"#));
     let app = sb.app("w");
-    let tend = sb.spawn(&["up"]);
-    let first = starts(&sb.wait_lines(&sb.path("starts"), 1));
-    let mut guard = KillOnDrop::new(&[first[0].pid]);
-    sb.wait_text(&app.tend_log(), "web: watching src for changes");
+    let (tend, mut guard) = up_watching(&sb, &app, "src");
     let before = watches_now(tend.pid());
 
     // The folder's creation is a change; once it is watched, so is a file written in it.
@@ -314,10 +312,7 @@ fn a_folder_moved_in_with_files_is_a_change_and_is_watched() {
     sb.write("staging/pkg/node_modules/dep/index.js", "x");
     sb.write("tend.toml", &config(&sb, r#"{ paths = ["src"], debounce = "200ms" }"#));
     let app = sb.app("w");
-    let tend = sb.spawn(&["up"]);
-    let first = starts(&sb.wait_lines(&sb.path("starts"), 1));
-    let mut guard = KillOnDrop::new(&[first[0].pid]);
-    sb.wait_text(&app.tend_log(), "web: watching src for changes");
+    let (tend, mut guard) = up_watching(&sb, &app, "src");
     let before = watches_now(tend.pid());
 
     fs::rename(sb.path("staging/pkg"), sb.path("src/pkg")).unwrap();
@@ -354,10 +349,7 @@ fn a_watched_file_alone_restarts_its_program() {
     sb.write("flaky.py", "v1\n");
     sb.write("tend.toml", &config(&sb, r#"{ paths = ["flaky.py"], debounce = "100ms" }"#));
     let app = sb.app("w");
-    let tend = sb.spawn(&["up"]);
-    let first = starts(&sb.wait_lines(&sb.path("starts"), 1));
-    let mut guard = KillOnDrop::new(&[first[0].pid]);
-    sb.wait_text(&app.tend_log(), "web: watching flaky.py for changes");
+    let (tend, mut guard) = up_watching(&sb, &app, "flaky.py");
 
     // Its neighbours are not watched: the one restart names the file.
     sb.write("other.py", "x");
