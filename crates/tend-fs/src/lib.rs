@@ -31,10 +31,12 @@
 
 pub mod dotenv;
 
+mod append;
 mod atomic;
 mod error;
 mod state;
 
+pub use append::open_private_append;
 pub use atomic::{write_bytes, write_json, write_text};
 pub use error::FsError;
 pub use state::{Loaded, load_json_or_default, quarantine};

@@ -21,6 +21,9 @@ pub struct LaunchContext {
     pub restart_count: u32,
     /// Why it is being started (`TEND_RESTART_REASON`).
     pub reason: RestartReason,
+    /// How its previous run in this supervisor ended (`TEND_LAST_EXIT`); `None` before its
+    /// first run.
+    pub last_exit: Option<Exit>,
 }
 
 /// Starts runs of one program.

@@ -111,6 +111,7 @@ pub use error::{ParseError, SupervisorError};
 pub use event::{Event, EventKind, EventReceiver};
 pub use exit::Exit;
 pub use launcher::{BoxFuture, LaunchContext, LaunchError, Launcher, Running};
+pub use machine::Cause;
 pub use policy::{
     Decision, MaxRestarts, Policy, RestartPolicy, RestartReason, classify, decide,
     decide_spawn_failure,

@@ -44,6 +44,28 @@ pub(crate) enum AfterStop {
     Restart(RestartReason),
 }
 
+/// Why a program is where it is: stopped, done, fatal, or backing off after a failed spawn.
+///
+/// It is what `tend status` says after the state ("cannot start: …", "crashed 5 times within
+/// 1m"); a program that runs, or backs off after a crash (its last exit says why), has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// Its last launch failed, with this error; it is fatal, or backing off before it tries
+    /// again.
+    CannotStart(LaunchError),
+    /// It crashed more than `max_restarts` allows: `crashes` times within `within`.
+    CrashLoop {
+        /// The crashes inside the window, the last one included.
+        crashes: u32,
+        /// The `max_restarts` window.
+        within: Duration,
+    },
+    /// Its last run ended, and its policy does not restart it (its last exit says how).
+    Ended,
+    /// It was stopped on request.
+    StopRequested,
+}
+
 /// What happens to a program: control verbs, and the outcomes the task observes.
 #[derive(Debug)]
 pub(crate) enum Input<R> {
@@ -90,6 +112,8 @@ pub(crate) struct Core<R> {
     /// Whether a run was spawned since the program was last started by hand.
     has_run: bool,
     last_exit: Option<Exit>,
+    /// Why the program is where it is, when that needs saying.
+    cause: Option<Cause>,
     /// When the current [`ProgramState`] was entered.
     since: Duration,
 }
@@ -104,6 +128,7 @@ impl<R> Core<R> {
             launches: 0,
             has_run: false,
             last_exit: None,
+            cause: None,
             since: Duration::ZERO,
         }
     }
@@ -143,6 +168,10 @@ impl<R> Core<R> {
 
     pub(crate) fn last_exit(&self) -> Option<Exit> {
         self.last_exit
+    }
+
+    pub(crate) fn cause(&self) -> Option<&Cause> {
+        self.cause.as_ref()
     }
 
     pub(crate) fn since(&self) -> Duration {
@@ -208,6 +237,7 @@ impl<R> Core<R> {
             (waiting @ Phase::BackingOff { .. }, Input::Start) => waiting,
             (Phase::BackingOff { .. }, Input::Stop) => {
                 out.push(Action::Emit(EventKind::Stopped));
+                self.cause = Some(Cause::StopRequested);
                 Phase::Stopped
             }
             (Phase::BackingOff { .. }, Input::Restart(reason)) => {
@@ -220,6 +250,7 @@ impl<R> Core<R> {
 
             (Phase::Starting { reason, restart_count }, Input::Launched { run, pid }) => {
                 self.has_run = true;
+                self.cause = None;
                 out.push(Action::Emit(EventKind::Spawned { pid, restart_count, reason }));
                 Phase::Running { run, pid, started: now }
             }
@@ -240,6 +271,7 @@ impl<R> Core<R> {
                 match then {
                     AfterStop::Stop => {
                         out.push(Action::Emit(EventKind::Stopped));
+                        self.cause = Some(Cause::StopRequested);
                         Phase::Stopped
                     }
                     AfterStop::Restart(reason) => self.launch(reason, &mut out),
@@ -318,6 +350,7 @@ impl<R> Core<R> {
         match decision {
             Decision::Done => {
                 out.push(Action::Emit(EventKind::Done { exit }));
+                self.cause = Some(Cause::Ended);
                 Phase::Done
             }
             Decision::RestartNow { reason } => {
@@ -325,10 +358,12 @@ impl<R> Core<R> {
                 self.launch(reason, out)
             }
             Decision::RestartAfter { delay, attempt, reason } => {
+                self.cause = None;
                 back_off(delay, attempt, reason, now, out)
             }
             Decision::Fatal { crashes, within } => {
                 out.push(Action::Emit(EventKind::Fatal { crashes, within, last_exit: Some(exit) }));
+                self.cause = Some(Cause::CrashLoop { crashes, within });
                 Phase::Fatal
             }
         }
@@ -347,6 +382,7 @@ impl<R> Core<R> {
             exit: None,
             kind: DeathKind::Crash,
         });
+        self.cause = Some(Cause::CannotStart(error.clone()));
         out.push(Action::Emit(EventKind::SpawnFailed { error }));
         match decision {
             Decision::RestartAfter { delay, attempt, reason } => {

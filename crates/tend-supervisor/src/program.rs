@@ -13,7 +13,7 @@ use crate::error::SupervisorError;
 use crate::event::{Event, EventKind};
 use crate::exit::Exit;
 use crate::launcher::{LaunchContext, Launcher, Running};
-use crate::machine::{Action, Core, Input, Phase};
+use crate::machine::{Action, Cause, Core, Input, Phase};
 use crate::policy::{Policy, RestartReason};
 
 /// A program to supervise.
@@ -102,6 +102,9 @@ pub struct Snapshot {
     pub restarts: u32,
     /// How its last run ended.
     pub last_exit: Option<Exit>,
+    /// Why it is stopped, done or fatal, or backing off after a failed spawn; `None` while it
+    /// runs or backs off after a crash.
+    pub cause: Option<Cause>,
     /// When it entered `state`.
     pub since: Instant,
     /// When it starts again, while [`ProgramState::BackingOff`].
@@ -221,6 +224,23 @@ impl ProgramHandle {
         self.snapshot.borrow().state
     }
 
+    /// Resolves with the program's snapshot once it is not starting: its launch in progress
+    /// (the first one, right after [`Supervisor::add`](crate::Supervisor::add)) has spawned a run
+    /// or failed. At once if no launch is in progress.
+    pub fn wait_launched(&self) -> impl Future<Output = Snapshot> + Send + use<> {
+        let mut snapshot = self.snapshot.clone();
+        async move {
+            let launched = snapshot
+                .wait_for(|s| s.state != ProgramState::Starting)
+                .await
+                .map(|s| (*s).clone());
+            match launched {
+                Ok(launched) => launched,
+                Err(_) => snapshot.borrow().clone(),
+            }
+        }
+    }
+
     /// Resolves with the program's snapshot once it is idle (stopped, done or fatal), at once if
     /// it already is.
     pub fn wait_idle(&self) -> impl Future<Output = Snapshot> + Send + use<> {
@@ -293,6 +313,7 @@ fn snapshot<R>(name: &str, core: &Core<R>, epoch: Instant) -> Snapshot {
         pid: core.pid(),
         restarts: core.restarts(),
         last_exit: core.last_exit(),
+        cause: core.cause().cloned(),
         since: at(core.since()).unwrap_or(epoch),
         restart_at: core.restart_at().and_then(at),
     }
@@ -380,8 +401,12 @@ impl Task {
                     continue;
                 }
                 Action::Launch { reason, restart_count } => {
-                    let ctx =
-                        LaunchContext { program: self.name.to_string(), restart_count, reason };
+                    let ctx = LaunchContext {
+                        program: self.name.to_string(),
+                        restart_count,
+                        reason,
+                        last_exit: self.core.last_exit(),
+                    };
                     match self.launcher.launch(ctx).await {
                         Ok(run) => Input::Launched { pid: run.pid(), run },
                         Err(error) => Input::LaunchFailed(error),

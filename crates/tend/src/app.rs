@@ -54,8 +54,27 @@ pub async fn up(
     replace: bool,
     watch_config: bool,
 ) -> Result<u8, CliError> {
-    let config = Config::load(file).map_err(|e| CliError::error(e.to_string()))?;
-    run_app(global, config, Mode::Up, replace, watch_config.then_some(file)).await
+    let config = match Config::load(file) {
+        Ok(config) => config,
+        Err(e) => {
+            let message = e.to_string();
+            // The app is known when it ran from this file before: its log hears of it too.
+            if let Some(name) = crate::control::target::broken_file_app(&global.home, file) {
+                let home = AppHome::new(&global.home, &name);
+                if home.create().is_ok() {
+                    crate::logging::init(&global.level(), global.color, Some(&home.tend_log()));
+                    crate::lifecycle::failure::report(&home, &message);
+                }
+            }
+            return Err(CliError::error(message));
+        }
+    };
+    let how = Invocation {
+        mode: Mode::Up,
+        hint: crate::detach::file_flag(file),
+        file: Some(file.to_path_buf()),
+    };
+    run_app(global, config, how, replace, watch_config.then_some(file)).await
 }
 
 /// `tend run`.
@@ -88,14 +107,41 @@ pub async fn run(global: &Global, args: RunArgs) -> Result<u8, CliError> {
     program.backoff.initial = args.backoff_initial;
     program.backoff.max = args.backoff_max.max(args.backoff_initial);
     program.stop.timeout = args.stop_timeout;
-    let config = Config::single(name, program).map_err(|e| CliError::error(e.to_string()))?;
-    run_app(global, config, Mode::Run, args.replace, None).await
+    let config =
+        Config::single(name.clone(), program).map_err(|e| CliError::error(e.to_string()))?;
+    let how = Invocation {
+        mode: Mode::Run,
+        hint: format!(" --name {}", crate::detach::shell_word(&name)),
+        file: None,
+    };
+    run_app(global, config, how, args.replace, None).await
+}
+
+/// How this app was started, for the exit code and for the hints in messages.
+struct Invocation {
+    mode: Mode,
+    /// How later commands name the app: ` -f FILE`, ` --name NAME`, or nothing for the
+    /// default `tend.toml`.
+    hint: String,
+    /// The app's `tend.toml`, recorded in `state.json` so that commands find the app's name
+    /// even while the file has errors.
+    file: Option<PathBuf>,
+}
+
+impl Invocation {
+    /// `tend up -f FILE`, `tend run`: the command, for hints like `… --replace`.
+    fn command(&self) -> String {
+        match self.mode {
+            Mode::Up => format!("tend up{}", self.hint),
+            Mode::Run => "tend run".to_owned(),
+        }
+    }
 }
 
 async fn run_app(
     global: &Global,
     config: Config,
-    mode: Mode,
+    how: Invocation,
     replace: bool,
     watch_config: Option<&Path>,
 ) -> Result<u8, CliError> {
@@ -110,12 +156,34 @@ async fn run_app(
         ))
     })?;
     crate::logging::init(&global.level(), global.color, Some(&home.tend_log()));
+    let result = supervise(global, config, &home, how, replace, watch_config).await;
+    if let Err(e) = &result
+        && !e.message.is_empty()
+    {
+        // Into tend.log too (the terminal gets it from `main`): a service's tend that cannot
+        // start says why where `tend service logs` looks.
+        crate::lifecycle::failure::report(&home, &e.message);
+    }
+    result
+}
+
+/// Runs the app whose state folder `home` is set up and whose log is open.
+async fn supervise(
+    global: &Global,
+    config: Config,
+    home: &AppHome,
+    how: Invocation,
+    replace: bool,
+    watch_config: Option<&Path>,
+) -> Result<u8, CliError> {
+    let home = home.clone();
+    let mode = how.mode;
     // One instance per app, before anything is reaped or started; held until tend exits.
-    let command = if mode == Mode::Up { "tend up" } else { "tend run" };
+    let command = how.command();
     let lock = AppLock::acquire(&home.pid_file(), replace)
         .await
-        .map_err(|e| CliError::error(e.explain(&config.name, command)))?;
-    let startup = Startup::begin(&home).map_err(|e| {
+        .map_err(|e| CliError::error(e.explain(&config.name, &command, &how.hint)))?;
+    let startup = Startup::begin(&home, how.file.as_deref()).map_err(|e| {
         CliError::error(format!("{}: cannot record the start: {}", config.name, exit::chain(&e)))
     })?;
     tracing::info!("{}: startup kind {}", config.name, startup.kind);
@@ -171,17 +239,18 @@ async fn run_app(
         config.programs.len(),
         home.logs().display()
     );
-    // Each program's log, output and launcher, and its file watcher (`watch`).
+    // Each program's log, output and launcher, and its file watcher (`watch`); each one is
+    // spawned before the next, in file order.
     let programs =
-        crate::reload::ProgramSet::start(&supervisor, &context, &terminal, &config, runners);
+        crate::reload::ProgramSet::start(&supervisor, &context, &terminal, &config, runners).await;
     // `tend up --watch-config`: edits of tend.toml are applied to `programs` as they come.
     let _config_watch = watch_config.and_then(|file| {
         crate::reload::ConfigWatch::start(file, programs.clone())
             .inspect_err(|e| tracing::warn!("--watch-config: {e}; tend.toml is not reloaded"))
             .ok()
     });
-    // `tend up -d` waits for this.
-    crate::detach::notify_ready(control.is_serving());
+    // `tend up -d` waits for this: the API answers and every program had its first launch.
+    crate::detach::notify(&handshake(&supervisor, control.is_serving()));
 
     let idle = supervisor.wait_idle();
     tokio::pin!(idle);
@@ -244,6 +313,22 @@ async fn run_app(
             }
         }
     }
+}
+
+/// What `tend up -d` is told once every program had its first launch: which are fatal, and why.
+fn handshake(supervisor: &Supervisor, api: bool) -> crate::detach::Handshake {
+    let now = tokio::time::Instant::now();
+    let snapshots = supervisor.snapshots();
+    let fatal = snapshots
+        .iter()
+        .filter(|s| s.state == ProgramState::Fatal)
+        .map(|s| crate::detach::FatalProgram {
+            program: s.name.clone(),
+            reason: crate::control::api::reason(s, now)
+                .map_or_else(|| "fatal".to_owned(), |(_, text)| text),
+        })
+        .collect();
+    crate::detach::Handshake::Ready { api, programs: snapshots.len(), fatal }
 }
 
 /// Stops every program gracefully (reverse order), logging events meanwhile; a second signal

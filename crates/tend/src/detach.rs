@@ -75,9 +75,40 @@ pub fn child_env() -> Option<(&'static str, &'static str)> {
     is_detached_child().then_some((CHILD_VAR, "1"))
 }
 
-/// Tells the waiting `tend up -d` that the app runs (and whether its control API answers).
-/// Does nothing outside a background tend, and only once.
-pub fn notify_ready(api: bool) {
+/// What the background tend tells the waiting `tend up -d`, as one line of JSON on the
+/// readiness pipe.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Handshake {
+    /// Every program had its first launch, and the control API answers (or could not be set
+    /// up: `api` false).
+    Ready {
+        /// Whether the control API answers.
+        api: bool,
+        /// How many programs the app has.
+        programs: usize,
+        /// The programs that are fatal already, with why (`cannot start: …`).
+        fatal: Vec<FatalProgram>,
+    },
+    /// The background tend failed before it was ready; it exits.
+    Failed {
+        /// Its error, as it would print it.
+        error: String,
+    },
+}
+
+/// A program that became fatal while the app started.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FatalProgram {
+    /// Its name.
+    pub program: String,
+    /// Why, for people.
+    pub reason: String,
+}
+
+/// Tells the waiting `tend up -d` how the start went. Does nothing outside a background tend,
+/// and only once.
+pub fn notify(handshake: &Handshake) {
     static DONE: OnceLock<()> = OnceLock::new();
     if DONE.set(()).is_err() {
         return;
@@ -89,10 +120,44 @@ pub fn notify_ready(api: bool) {
         // SAFETY: the descriptor was set up by the parent for this purpose and nothing else in
         // this process uses it; it is closed when the file is dropped.
         let mut pipe = unsafe { std::fs::File::from_raw_fd(fd) };
-        let _ = pipe.write_all(if api { b"1" } else { b"0" });
+        if let Ok(mut line) = serde_json::to_vec(handshake) {
+            line.push(b'\n');
+            let _ = pipe.write_all(&line);
+        }
     }
     #[cfg(not(unix))]
-    let _ = api;
+    let _ = handshake;
+}
+
+/// Tells the waiting `tend up -d` that this background tend failed with `error` (does
+/// nothing elsewhere, or once it was ready).
+pub fn notify_failed(error: &str) {
+    if is_detached_child() {
+        notify(&Handshake::Failed { error: error.to_owned() });
+    }
+}
+
+/// The longest handshake the waiting side reads.
+const HANDSHAKE_MAX: u64 = 1024 * 1024;
+
+/// How a command the user typed refers to the app: `-f FILE` unless it is the default
+/// `tend.toml` of the current folder, so that the printed hints can be copied as they are.
+pub fn file_flag(file: &Path) -> String {
+    if file == Path::new(DEFAULT_FILE) {
+        String::new()
+    } else {
+        format!(" -f {}", shell_word(&file.to_string_lossy()))
+    }
+}
+
+/// The default of `-f`.
+pub const DEFAULT_FILE: &str = "tend.toml";
+
+/// `text` as one word for a POSIX shell: as it is when it is plain, else in single quotes.
+pub fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
+    if plain { text.to_owned() } else { format!("'{}'", text.replace('\'', r"'\''")) }
 }
 
 /// `tend up -d`: starts the app in the background and waits until it answers.
@@ -111,12 +176,14 @@ pub async fn up(global: &Global, file: &Path) -> Result<u8, CliError> {
     let started = spawn_child(&errors)?;
     let name = &config.name;
     let pid = started.child.id();
+    let flag = file_flag(file);
+    let see = format!("see {} and {}", home.tend_log().display(), errors.display());
     match started.wait_ready(&home, READY_TIMEOUT).await {
-        Ready::Yes { api } => {
+        Ready::Said(Handshake::Ready { api, fatal, .. }) if fatal.is_empty() => {
             let how = if api {
-                "`tend status`, `tend logs -F`, `tend down`"
+                format!("`tend status{flag}`, `tend logs{flag} -F`, `tend down{flag}`")
             } else {
-                "no control API (see tend.log)"
+                "no control API (see tend.log)".to_owned()
             };
             println!(
                 "{name}: running in the background (pid {}); logs in {}; {how}",
@@ -125,21 +192,46 @@ pub async fn up(global: &Global, file: &Path) -> Result<u8, CliError> {
             );
             Ok(exit::SUCCESS)
         }
+        Ready::Said(Handshake::Ready { programs, fatal, .. }) => {
+            let mut message = String::new();
+            for program in &fatal {
+                message.push_str(&format!("{name}: {}: {}\n", program.program, program.reason));
+            }
+            if fatal.len() >= programs {
+                message.push_str(&format!(
+                    "  no program runs, so the background tend (pid {pid}) stops; fix {} and \
+                     run `tend up{flag} -d` again ({see})",
+                    file.display()
+                ));
+            } else {
+                message.push_str(&format!(
+                    "  the other {} program(s) run in the background (pid {pid}): fix {}, then \
+                     `tend up{flag} -d --replace`, or stop them with `tend down{flag}` ({see})",
+                    programs - fatal.len(),
+                    file.display()
+                ));
+            }
+            Err(CliError::error(message))
+        }
+        Ready::Said(Handshake::Failed { error }) => {
+            let error = error.strip_prefix("tend: error: ").unwrap_or(&error);
+            Err(CliError::error(format!(
+                "{name}: the background tend failed before it was ready: {error}\n  {see}"
+            )))
+        }
         Ready::Exited(code) => {
             let said = std::fs::read_to_string(&errors).unwrap_or_default();
-            let said = said.trim();
+            let said = said.lines().last().unwrap_or_default().trim();
             let said = said.strip_prefix("tend: error: ").unwrap_or(said);
             Err(CliError::error(format!(
-                "{name}: the background tend exited ({}) before it was ready: {}\n  see {} and {}",
+                "{name}: the background tend exited ({}) before it was ready: {}\n  {see}",
                 code.map_or_else(|| "killed".to_string(), |c| format!("code {c}")),
                 if said.is_empty() { "it said nothing" } else { said },
-                errors.display(),
-                home.tend_log().display()
             )))
         }
         Ready::TimedOut => Err(CliError::error(format!(
             "{name}: the background tend (pid {}) did not answer within {}; it may still be \
-             starting: see {} (stop it with `tend down`)",
+             starting: see {} (stop it with `tend down{flag}`)",
             pid,
             crate::app::human(READY_TIMEOUT),
             home.tend_log().display()
@@ -155,7 +247,9 @@ struct Started {
 }
 
 enum Ready {
-    Yes { api: bool },
+    /// The background tend said how its start went.
+    Said(Handshake),
+    /// It exited without a word.
     Exited(Option<i32>),
     TimedOut,
 }
@@ -163,8 +257,10 @@ enum Ready {
 fn spawn_child(errors: &Path) -> Result<Started, CliError> {
     let exe = std::env::current_exe()
         .map_err(|e| CliError::error(format!("cannot tell where the tend binary is: {e}")))?;
-    let stderr = std::fs::File::create(errors)
-        .map_err(|e| CliError::error(format!("cannot create {}: {e}", errors.display())))?;
+    // Appended to, never truncated: launchers that race each other each hear their own
+    // background tend through their own pipe, and none wipes what another one wrote.
+    let stderr = tend_fs::open_private_append(errors)
+        .map_err(|e| CliError::error(format!("cannot open {}: {e}", errors.display())))?;
     let mut command = std::process::Command::new(exe);
     command
         .args(std::env::args_os().skip(1))
@@ -218,15 +314,17 @@ impl Started {
             let _ = home;
             let Started { mut child, mut ready, .. } = self;
             let read = tokio::task::spawn_blocking(move || {
-                use std::io::Read as _;
-                let mut byte = [0u8; 1];
-                match ready.read(&mut byte) {
-                    Ok(1) => Some(byte[0] == b'1'),
+                use std::io::{BufRead as _, Read as _};
+                // One line, bounded; the child's exit ends the pipe.
+                let mut line = Vec::new();
+                let mut bounded = std::io::BufReader::new((&mut ready).take(HANDSHAKE_MAX));
+                match bounded.read_until(b'\n', &mut line) {
+                    Ok(n) if n > 0 => serde_json::from_slice::<Handshake>(&line).ok(),
                     _ => None,
                 }
             });
             match tokio::time::timeout(timeout, read).await {
-                Ok(Ok(Some(api))) => Ready::Yes { api },
+                Ok(Ok(Some(handshake))) => Ready::Said(handshake),
                 Ok(_) => Ready::Exited(child.wait().ok().and_then(|s| s.code())),
                 Err(_) => Ready::TimedOut,
             }
@@ -243,7 +341,11 @@ impl Started {
                     return Ready::Exited(status.code());
                 }
                 if crate::control::client::answers(&pipe) {
-                    return Ready::Yes { api: true };
+                    return Ready::Said(Handshake::Ready {
+                        api: true,
+                        programs: 0,
+                        fatal: Vec::new(),
+                    });
                 }
                 if tokio::time::Instant::now() >= deadline {
                     return Ready::TimedOut;

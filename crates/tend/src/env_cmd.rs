@@ -69,7 +69,7 @@ pub fn show(
         let files = environment::dotenv_files(&context.tend_home, &context.folder, program);
         let file_vars = environment::from_files(&context.dotenv, &files)
             .map_err(|e| CliError::error(crate::exit::chain(&e)))?;
-        let mut tend = tend_vars(&context, program, 0, "start");
+        let mut tend = tend_vars(&context, program, 0, "start", None);
         tend.push((
             tend_runner::RUN_ID_VAR.to_string(),
             "(a new random token at each start)".into(),

@@ -66,6 +66,11 @@ impl AppHome {
         self.dir.join("restart-requested")
     }
 
+    /// `last-failure.json`: why the last start of the app failed.
+    pub fn failure_file(&self) -> PathBuf {
+        self.dir.join("last-failure.json")
+    }
+
     /// `inflight.json`: work items programs reported as in progress.
     pub fn inflight_file(&self) -> PathBuf {
         self.dir.join("inflight.json")

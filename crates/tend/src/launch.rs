@@ -74,9 +74,13 @@ impl ProgramLauncher {
         for (key, value) in &self.program.env {
             proc.env(key.as_str(), value.as_str());
         }
-        for (key, value) in
-            tend_vars(&self.app, &self.program, ctx.restart_count, ctx.reason.as_str())
-        {
+        for (key, value) in tend_vars(
+            &self.app,
+            &self.program,
+            ctx.restart_count,
+            ctx.reason.as_str(),
+            ctx.last_exit,
+        ) {
             proc.env(key, value);
         }
         proc.output(self.sink.clone()).stop_policy(self.stop).record(RecordSpec {
@@ -93,12 +97,14 @@ impl ProgramLauncher {
 }
 
 /// The variables tend gives a program (`TEND_*`), for a start with `restart_count` and
-/// `reason`. `TEND_RUN_ID` is added by the runner at each spawn.
+/// `reason`, its previous run having ended with `last_exit`. `TEND_RUN_ID` is added by the
+/// runner at each spawn.
 pub fn tend_vars(
     app: &AppContext,
     program: &ProgramConfig,
     restart_count: u32,
     reason: &str,
+    last_exit: Option<Exit>,
 ) -> Vec<(String, String)> {
     let home = &app.home;
     [
@@ -112,6 +118,7 @@ pub fn tend_vars(
             "TEND_RESTART_EXIT_CODE",
             program.restart_exit_code.map(|c| c.to_string()).unwrap_or_default(),
         ),
+        ("TEND_LAST_EXIT", last_exit.map(last_exit_text).unwrap_or_default()),
     ]
     .into_iter()
     .chain(app.recovery.iter().map(|p| ("TEND_RECOVERY", p.to_string_lossy().into_owned())))
@@ -122,6 +129,24 @@ pub fn tend_vars(
     )
     .map(|(k, v)| (k.to_string(), v))
     .collect()
+}
+
+/// `TEND_LAST_EXIT`: `exit:3`, or `signal:KILL` (`signal:77` for a signal without a common
+/// name).
+///
+/// ```
+/// use tend_supervisor::Exit;
+/// assert_eq!(tend::launch::last_exit_text(Exit::Code(3)), "exit:3");
+/// assert_eq!(tend::launch::last_exit_text(Exit::Signal(9)), "signal:KILL");
+/// ```
+pub fn last_exit_text(exit: Exit) -> String {
+    match exit {
+        Exit::Code(code) => format!("exit:{code}"),
+        Exit::Signal(number) => match exit.signal_name() {
+            Some(name) => format!("signal:{}", name.trim_start_matches("SIG")),
+            None => format!("signal:{number}"),
+        },
+    }
 }
 
 impl Launcher for ProgramLauncher {

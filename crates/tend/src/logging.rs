@@ -32,6 +32,7 @@ pub fn init(level: &str, color: bool, tend_log: Option<&Path>) {
             .with_target(false)
             .without_time()
             .with_filter(filter())
+            .with_filter(tracing_subscriber::filter::filter_fn(|meta| meta.target() != FILE_ONLY))
     });
     let file =
         tend_log.and_then(|path| RotatingFile::open(path, 10 * 1024 * 1024, 5).ok()).map(|file| {
@@ -42,6 +43,15 @@ pub fn init(level: &str, color: bool, tend_log: Option<&Path>) {
                 .with_filter(filter())
         });
     let _ = tracing_subscriber::registry().with(stderr).with(file).try_init();
+}
+
+/// The target of events meant for `tend.log` only (the terminal hears of them otherwise).
+const FILE_ONLY: &str = "tend::file_only";
+
+/// Writes `message` to `tend.log` as an error, and not to the terminal: for an error that
+/// `main` prints itself.
+pub fn error_to_file(message: &str) {
+    tracing::error!(target: "tend::file_only", "{message}");
 }
 
 /// A log file that is flushed after every event, so that nothing is lost if tend is killed.

@@ -39,7 +39,15 @@ pub struct LogsArgs {
 /// # Errors
 /// An unknown app or program (exit 1).
 pub async fn logs(global: &Global, file: &Path, args: LogsArgs) -> Result<u8, CliError> {
-    let target = Target::resolve(global, file, args.name.as_deref())?;
+    let target = Target::resolve(global, file, args.name.as_deref())
+        .map_err(|e| with_follow_hint(e, file, &args))?;
+    if !target.ever_ran() {
+        return Err(CliError::error(format!(
+            "no logs: app `{}` {}",
+            target.home.app,
+            target.never_ran()
+        )));
+    }
     let programs = match &args.program {
         Some(name) => {
             let known = target.programs.as_ref().is_none_or(|p| p.contains(name));
@@ -100,6 +108,19 @@ pub async fn logs(global: &Global, file: &Path, args: LogsArgs) -> Result<u8, Cl
             return Ok(exit::SUCCESS);
         }
     }
+}
+
+/// `tend logs -f web` (the `tail -f` habit) reads `web` as the config file: say that following
+/// is `-F`.
+fn with_follow_hint(mut error: CliError, file: &Path, args: &LogsArgs) -> CliError {
+    let bare = file.extension().is_none() && file.components().count() == 1 && !file.exists();
+    if bare && args.program.is_none() {
+        let name = file.display();
+        error.message.push_str(&format!(
+            "\n  to follow the log of program `{name}`, use -F: `tend logs {name} -F` (-f is --file)"
+        ));
+    }
+    error
 }
 
 /// The programs that have a log in `logs` (`<name>.log`, not tend's own `tend.log`), sorted.

@@ -23,6 +23,8 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             if !e.message.is_empty() {
+                // A background tend (`tend up -d`) says it to the launcher that waits for it.
+                tend::detach::notify_failed(&e.message);
                 eprintln!("tend: error: {e}");
             }
             ExitCode::from(e.exit_code())

@@ -31,6 +31,39 @@ pub async fn reap_app(app: &AppHome) -> tend_runner::ReapReport {
     report
 }
 
+/// A process of a run whose tend is gone (it crashed, or was killed), still alive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    /// Its pid (the leader of its process group).
+    pub pid: u32,
+    /// The program it was started as.
+    pub program: String,
+}
+
+/// The live processes that a tend of this app which is gone left behind, found through the run
+/// records (the same trust rule as reaping: the recorded start time and boot must match). Never
+/// signals anything.
+pub fn leftovers(app: &AppHome) -> Vec<Leftover> {
+    let boot = tend_runner::current_boot_id().unwrap_or_default();
+    let (records, _) = RunRegistry::new(app.runs()).list();
+    records
+        .into_iter()
+        .filter(|(_, record)| !record.owner.is_alive(&record.boot_id))
+        .filter(|(_, record)| {
+            tend_runner::same_boot(&record.boot_id, &boot)
+                && tend_runner::process_stats(record.pid).is_some_and(|info| {
+                    info.start_time == record.start_time && !info.state.has_ended()
+                })
+        })
+        .map(|(_, record)| Leftover { pid: record.pid, program: record.program })
+        .collect()
+}
+
+/// `12 (web), 15 (worker)`: leftovers for a message.
+pub fn describe(leftovers: &[Leftover]) -> String {
+    leftovers.iter().map(|l| format!("{} ({})", l.pid, l.program)).collect::<Vec<_>>().join(", ")
+}
+
 /// `tend reap [--name NAME]`.
 ///
 /// # Errors

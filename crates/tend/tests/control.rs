@@ -101,10 +101,12 @@ fn status_json_and_table_describe_the_running_app() {
         assert_eq!(
             sorted,
             [
+                "cause",
                 "cpu_secs",
                 "last_exit",
                 "name",
                 "pid",
+                "reason",
                 "restarts",
                 "rss_bytes",
                 "runner",
@@ -129,7 +131,7 @@ fn status_json_and_table_describe_the_running_app() {
     let header: Vec<&str> = lines[1].split_whitespace().collect();
     assert_eq!(
         header,
-        ["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST", "EXIT", "CPU", "RSS"]
+        ["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST", "EXIT", "CPU", "RSS", "REASON"]
     );
     let row: Vec<&str> = lines[2].split_whitespace().collect();
     assert_eq!(row[..3], ["a", "running", &pids(&sb, "a")[0].to_string()], "{}", table.stdout);
@@ -256,8 +258,10 @@ fn status_and_restart_exit_3_when_nothing_runs() {
     }
     let done = sb.run(&["status", "--name", "other"]);
     done.assert_code(3);
-    // Logs of an app that never ran: nothing to print, not an error.
-    sb.run(&["logs"]).assert_code(0);
+    // Logs of an app that never ran: said, and an error (there is nothing to show).
+    let logs = sb.run(&["logs"]);
+    logs.assert_code(1);
+    assert!(logs.stderr.contains("never ran"), "{}", logs.stderr);
 }
 
 #[test]

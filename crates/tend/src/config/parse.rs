@@ -97,6 +97,23 @@ fn without_cur_dirs(path: &Path) -> PathBuf {
     path.components().filter(|c| !matches!(c, Component::CurDir)).collect()
 }
 
+/// The app name of a file that may not parse: the top-level `name = "…"` found by a plain scan
+/// of the lines before the first table header, else the default (the folder's name). `None`
+/// when neither is a valid name.
+pub(super) fn partial_name(text: &str, path: &Path) -> Option<String> {
+    let declared =
+        text.lines().map(str::trim).take_while(|line| !line.starts_with('[')).find_map(|line| {
+            let rest = line.strip_prefix("name")?.trim_start().strip_prefix('=')?.trim();
+            let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+            let inner = &rest[1..];
+            Some(inner[..inner.find(quote)?].to_owned())
+        });
+    match declared {
+        Some(name) => is_valid_name(&name).then_some(name),
+        None => folder_of(path).ok().map(|folder| default_name(&folder)),
+    }
+}
+
 /// The default app name: the folder's name (after resolving `..` lexically), sanitised.
 fn default_name(folder: &Path) -> String {
     let mut lexical = PathBuf::new();

@@ -53,6 +53,19 @@ impl Config {
         super::parse::parse(text, path)
     }
 
+    /// The app name of the file at `path` when it may not parse (a broken edit): its top-level
+    /// `name = "…"`, found by a plain scan of the lines before the first table, else its
+    /// folder's name. `None` if the file cannot be read or the name found is not valid.
+    ///
+    /// ```
+    /// let text = "name = \"bot\"\n[programs.web]\ncommand = [unclosed\n";
+    /// assert!(tend::config::Config::parse(text, "x/tend.toml".as_ref()).is_err());
+    /// assert_eq!(tend::config::Config::partial_name(text, "x/tend.toml".as_ref()).as_deref(), Some("bot"));
+    /// ```
+    pub fn partial_name(text: &str, path: &Path) -> Option<String> {
+        super::parse::partial_name(text, path)
+    }
+
     /// The app of `tend run`: one program, no file. Its folder is the program's `dir`.
     ///
     /// # Errors

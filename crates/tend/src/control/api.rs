@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tend_supervisor::{Exit, ProgramState, Snapshot};
+use tend_supervisor::{Cause, Exit, ProgramState, Snapshot};
 
 /// `GET /v1/status`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +48,15 @@ pub struct ProgramStatus {
     pub rss_bytes: Option<u64>,
     /// Where it runs: `native`, `docker`, `nix`.
     pub runner: String,
+    /// Why it is stopped, done, fatal or backing off, for people: `cannot start: …`,
+    /// `crashed 5 times within 1m`, `crashed (exit code 3); restarting in 2.0s`, …; `null`
+    /// while it runs.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The same as a word, for programs: `cannot_start`, `crash_loop`, `crashed`, `ended` or
+    /// `stop_requested`; `null` while it runs.
+    #[serde(default)]
+    pub cause: Option<String>,
 }
 
 /// The answer to `POST /v1/app/restart` (202): the app is restarting.
@@ -127,8 +136,53 @@ pub struct Stopping {
     pub pid: u32,
 }
 
+/// Why the program of `snapshot` is where it is, as (word, text for people), `now` being the
+/// instant of the snapshot's clock; `None` while it runs.
+pub fn reason(snapshot: &Snapshot, now: tokio::time::Instant) -> Option<(&'static str, String)> {
+    use crate::app::human;
+    let restart_in = snapshot
+        .restart_at
+        .filter(|_| snapshot.state == ProgramState::BackingOff)
+        .map(|at| human(at.saturating_duration_since(now)));
+    let again = restart_in.as_ref().map(|d| format!("; trying again in {d}")).unwrap_or_default();
+    match (&snapshot.cause, snapshot.state) {
+        (_, ProgramState::Running | ProgramState::Starting) => None,
+        (Some(Cause::CannotStart(error)), _) => {
+            Some(("cannot_start", format!("cannot start: {}{again}", error.message())))
+        }
+        (Some(Cause::CrashLoop { crashes, within }), _) => Some((
+            "crash_loop",
+            format!(
+                "crashed {crashes} times within {}; not restarting (see `tend logs {}`, then \
+                 `tend restart {}`)",
+                human(*within),
+                snapshot.name,
+                snapshot.name
+            ),
+        )),
+        (Some(Cause::StopRequested), _) => Some(("stop_requested", "stopped on request".into())),
+        (Some(Cause::Ended), _) => Some((
+            "ended",
+            match snapshot.last_exit {
+                Some(exit) => format!("ended with {exit}; its restart policy keeps it so"),
+                None => "ended; its restart policy keeps it so".into(),
+            },
+        )),
+        (None, ProgramState::BackingOff) => Some((
+            "crashed",
+            match (snapshot.last_exit, restart_in) {
+                (Some(exit), Some(when)) => format!("ended with {exit}; restarting in {when}"),
+                (Some(exit), None) => format!("ended with {exit}; restarting"),
+                (None, _) => "restarting".into(),
+            },
+        )),
+        (None, _) => None,
+    }
+}
+
 /// A program's status from its snapshot, `uptime` being how long its current run has been up.
 pub fn program_status(snapshot: &Snapshot, uptime: Duration, runner: &str) -> ProgramStatus {
+    let why = reason(snapshot, tokio::time::Instant::now());
     let running = snapshot.state == ProgramState::Running;
     let pid = snapshot.pid.filter(|_| running);
     let stats = pid.and_then(tend_runner::process_stats).filter(|s| !s.state.has_ended());
@@ -142,6 +196,8 @@ pub fn program_status(snapshot: &Snapshot, uptime: Duration, runner: &str) -> Pr
         cpu_secs: stats.map(|s| (s.cpu_time.as_secs_f64() * 100.0).round() / 100.0),
         rss_bytes: stats.map(|s| s.rss_bytes),
         runner: runner.to_owned(),
+        cause: why.as_ref().map(|(word, _)| (*word).to_owned()),
+        reason: why.map(|(_, text)| text),
     }
 }
 
@@ -171,6 +227,7 @@ mod tests {
             pid: None,
             restarts: 2,
             last_exit: Some(Exit::Signal(15)),
+            cause: Some(Cause::StopRequested),
             since: tokio::time::Instant::now(),
             restart_at: None,
         };
@@ -181,7 +238,8 @@ mod tests {
             serde_json::json!({
                 "name": "web", "state": "stopped", "pid": null, "uptime_secs": null,
                 "restarts": 2, "last_exit": {"signal": 15}, "cpu_secs": null,
-                "rss_bytes": null, "runner": "native"
+                "rss_bytes": null, "runner": "native",
+                "reason": "stopped on request", "cause": "stop_requested"
             })
         );
     }

@@ -2,16 +2,14 @@
 //! what they share with `tend logs` (finding the app, printing to a pipe that may close).
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::app::Global;
-use crate::config::Config;
 use crate::control::api::{ProgramStatus, Status, Stopping};
-use crate::control::client::{self, ClientError, Response};
-use crate::control::socket;
+use crate::control::client::{self, ClientError};
+pub use crate::control::target::Target;
 use crate::exit::{self, CliError};
-use crate::home::AppHome;
 
 /// How long `tend status` waits for an answer.
 const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
@@ -65,75 +63,6 @@ pub struct DownArgs {
     pub name: Option<String>,
 }
 
-/// The app a command is about.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// Its state folder.
-    pub home: AppHome,
-    /// Its programs in configuration order, when known from a `tend.toml`.
-    pub programs: Option<Vec<String>>,
-}
-
-impl Target {
-    /// The app named by `--name NAME`, else the one of the `tend.toml` at `file`, else (for a
-    /// command run by a program under tend, with no `tend.toml` in its folder) the app of
-    /// `TEND_STATE_DIR`.
-    ///
-    /// # Errors
-    /// No such file, or a configuration error (exit 1).
-    pub fn resolve(global: &Global, file: &Path, app: Option<&str>) -> Result<Target, CliError> {
-        if let Some(name) = app {
-            let clean = crate::config::sanitize_name(name);
-            if clean != name || name.is_empty() {
-                return Err(CliError::error(format!("--name: `{name}` is not an app name")));
-            }
-            return Ok(Target { home: AppHome::new(&global.home, name), programs: None });
-        }
-        if !file.exists() {
-            if let Some(home) = AppHome::from_state_dir_env() {
-                return Ok(Target { home, programs: None });
-            }
-            return Err(CliError::error(format!(
-                "{} does not exist; pass -f FILE, or --name NAME for an app started with `tend run`",
-                file.display()
-            )));
-        }
-        let config = Config::load(file).map_err(|e| CliError::error(e.to_string()))?;
-        Ok(Target {
-            home: AppHome::new(&global.home, &config.name),
-            programs: Some(config.programs.iter().map(|p| p.name.clone()).collect()),
-        })
-    }
-
-    fn socket(&self) -> PathBuf {
-        socket::connect_path(&self.home)
-    }
-
-    fn not_running(&self, hint: bool) -> CliError {
-        let hint = if hint { "; start it with `tend up`" } else { "" };
-        CliError {
-            code: exit::NOT_RUNNING,
-            message: format!("app `{}` is not running{hint}", self.home.app),
-        }
-    }
-
-    async fn request(
-        &self,
-        method: &str,
-        uri: &str,
-        timeout: Duration,
-        hint: bool,
-    ) -> Result<Response, CliError> {
-        match client::request(&self.socket(), method, uri, timeout).await {
-            Ok(response) => Ok(response),
-            Err(ClientError::NotRunning) => Err(self.not_running(hint)),
-            Err(ClientError::Failed(message)) => {
-                Err(CliError::error(format!("app `{}`: {message}", self.home.app)))
-            }
-        }
-    }
-}
-
 /// Writes to stdout; a closed pipe (`tend … | head`) ends the output quietly.
 #[derive(Debug)]
 pub struct Printer {
@@ -168,7 +97,10 @@ impl Printer {
 /// Not running (exit 3), or the app's answer cannot be read (exit 1).
 pub async fn status(global: &Global, file: &Path, args: StatusArgs) -> Result<u8, CliError> {
     let target = Target::resolve(global, file, args.name.as_deref())?;
-    let response = target.request("GET", "/v1/status", STATUS_TIMEOUT, true).await?;
+    let response = match target.request("GET", "/v1/status", STATUS_TIMEOUT, true).await {
+        Err(e) if e.code == exit::NOT_RUNNING => return Err(not_running(&target, e)),
+        response => response?,
+    };
     if !response.is_success() {
         return Err(CliError::error(response.error_message()));
     }
@@ -185,14 +117,35 @@ pub async fn status(global: &Global, file: &Path, args: StatusArgs) -> Result<u8
     Ok(exit::SUCCESS)
 }
 
+/// The "not running" error, told truthfully: when a crashed tend left processes behind, it
+/// says which, and how to end them.
+fn not_running(target: &Target, error: CliError) -> CliError {
+    let left = crate::reap::leftovers(&target.home);
+    if left.is_empty() {
+        return error;
+    }
+    CliError {
+        code: exit::NOT_RUNNING,
+        message: format!(
+            "app `{}` is not running: no tend runs it, but {} process(es) of a crashed run are \
+             still alive: {}; end them with `tend down{}` or `tend reap`",
+            target.home.app,
+            left.len(),
+            crate::reap::describe(&left),
+            target.hint
+        ),
+    }
+}
+
 /// The status as a table: a heading line, then NAME STATE PID UPTIME RESTARTS LAST EXIT CPU
-/// RSS, then the in-flight and interrupted work items, if any.
+/// RSS REASON, then the in-flight and interrupted work items, if any.
 pub fn table(status: &Status) -> String {
     let mut rows = vec![
-        ["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "CPU", "RSS"].map(String::from),
+        ["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "CPU", "RSS", "REASON"]
+            .map(String::from),
     ];
     rows.extend(status.programs.iter().map(row));
-    let mut widths = [0; 8];
+    let mut widths = [0; 9];
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -224,7 +177,7 @@ pub fn table(status: &Status) -> String {
     text
 }
 
-fn row(p: &ProgramStatus) -> [String; 8] {
+fn row(p: &ProgramStatus) -> [String; 9] {
     let dash = || "-".to_string();
     [
         p.name.clone(),
@@ -240,6 +193,7 @@ fn row(p: &ProgramStatus) -> [String; 8] {
         }),
         p.cpu_secs.map_or_else(dash, |s| format!("{s:.2}s")),
         p.rss_bytes.map_or_else(dash, bytes),
+        p.reason.clone().unwrap_or_else(dash),
     ]
 }
 
@@ -348,6 +302,20 @@ pub async fn down(global: &Global, file: &Path, args: DownArgs) -> Result<u8, Cl
         Err(e) if service_stopped && e.code == exit::NOT_RUNNING => {
             return finish_down(global, &target).await;
         }
+        Err(e) if e.code == exit::NOT_RUNNING => {
+            // No tend runs it; what a crashed one left still goes (design.md, "Stopping").
+            let left = crate::reap::leftovers(&target.home);
+            if left.is_empty() {
+                return Err(e);
+            }
+            eprintln!(
+                "{}: no tend was running; ending {} process(es) of a crashed run: {}",
+                target.home.app,
+                left.len(),
+                crate::reap::describe(&left)
+            );
+            return finish_down(global, &target).await;
+        }
         response => response?,
     };
     if !response.is_success() {
@@ -409,6 +377,8 @@ mod tests {
                     cpu_secs: Some(0.5),
                     rss_bytes: Some(3 * 1024 * 1024),
                     runner: "native".into(),
+                    reason: None,
+                    cause: None,
                 },
                 ProgramStatus {
                     name: "worker".into(),
@@ -420,6 +390,8 @@ mod tests {
                     cpu_secs: None,
                     rss_bytes: None,
                     runner: "native".into(),
+                    reason: Some("stopped on request".into()),
+                    cause: Some("stop_requested".into()),
                 },
             ],
             inflight: Vec::new(),
@@ -428,9 +400,9 @@ mod tests {
         let text = table(&status);
         let expected = "\
 app demo (tend pid 10, started 2026-11-22T04:00:00Z, start)
-NAME    STATE     PID  UPTIME  RESTARTS  LAST EXIT    CPU   RSS
-web     running  1234  1m15s          2  signal 15  0.50s  3.0M
-worker  stopped     -  -              0  -              -     -
+NAME    STATE     PID  UPTIME  RESTARTS  LAST EXIT    CPU   RSS  REASON
+web     running  1234  1m15s          2  signal 15  0.50s  3.0M  -
+worker  stopped     -  -              0  -              -     -  stopped on request
 ";
         assert_eq!(text, expected);
     }

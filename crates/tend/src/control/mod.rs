@@ -9,3 +9,4 @@ pub mod commands;
 pub mod pipe;
 pub mod server;
 pub mod socket;
+pub mod target;

@@ -48,12 +48,13 @@ pub enum LockError {
 
 impl LockError {
     /// The message for people: what, and what to do. `command` is how the app was started
-    /// (`tend up`, `tend run …`), for the `--replace` hint.
-    pub fn explain(&self, app: &str, command: &str) -> String {
+    /// (`tend up -f FILE`, `tend run …`), for the `--replace` hint; `hint` is how other
+    /// commands name the app (` -f FILE`, ` --name NAME`, or nothing).
+    pub fn explain(&self, app: &str, command: &str, hint: &str) -> String {
         match self {
             LockError::Held { pid: Some(pid) } => format!(
-                "app `{app}` is already running (pid {pid}); stop it with `tend down` (or send \
-                 SIGTERM to pid {pid}), or take over with `{command} --replace`"
+                "app `{app}` is already running (pid {pid}); stop it with `tend down{hint}` (or \
+                 send SIGTERM to pid {pid}), or take over with `{command} --replace`"
             ),
             LockError::Held { pid: None } => format!(
                 "app `{app}` is already running (its pid is not known yet); stop it, or take \

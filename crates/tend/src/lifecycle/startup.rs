@@ -103,7 +103,10 @@ impl Startup {
     ///
     /// # Errors
     /// When a state file cannot be moved aside, removed or written.
-    pub fn begin(home: &AppHome) -> Result<Startup, FsError> {
+    ///
+    /// `config` is the app's `tend.toml` (none for `tend run`): its absolute path is recorded, so
+    /// that commands can find the app's name while the file has errors.
+    pub fn begin(home: &AppHome, config: Option<&std::path::Path>) -> Result<Startup, FsError> {
         let previous = state::load(&home.state_file())?;
         let sentinel = state::take_sentinel(&home.restart_sentinel())?;
         let boot = boot_id(env_var);
@@ -113,7 +116,8 @@ impl Startup {
             sentinel.is_some(),
             under_service_manager(env_var),
         );
-        let state = StartupState::starting(&boot);
+        let mut state = StartupState::starting(&boot);
+        state.config = config.and_then(|file| std::path::absolute(file).ok());
         state::save(&home.state_file(), &state)?;
         Ok(Startup {
             kind,

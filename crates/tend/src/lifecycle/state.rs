@@ -18,6 +18,9 @@ pub struct StartupState {
     pub clean_shutdown: bool,
     /// The pid of the tend that ran it.
     pub pid: u32,
+    /// The absolute path of the app's `tend.toml` (none for an app of `tend run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<PathBuf>,
 }
 
 impl StartupState {
@@ -32,6 +35,7 @@ impl StartupState {
             version: env!("CARGO_PKG_VERSION").to_string(),
             clean_shutdown: false,
             pid: std::process::id(),
+            config: None,
         }
     }
 }

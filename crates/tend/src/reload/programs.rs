@@ -55,9 +55,11 @@ impl std::fmt::Debug for ProgramSet {
 }
 
 impl ProgramSet {
-    /// Sets up and starts every program of `config` on `supervisor`, in order, each with its
-    /// file watcher if it has `watch`; `runners` (shared with the control API) is kept current.
-    pub fn start(
+    /// Sets up and starts every program of `config` on `supervisor`, in file order, each with
+    /// its file watcher if it has `watch`; `runners` (shared with the control API) is kept
+    /// current. Each program is spawned (or has failed to spawn) before the next one starts:
+    /// this resolves once every program has had its first launch.
+    pub async fn start(
         supervisor: &Supervisor,
         context: &Arc<AppContext>,
         terminal: &Arc<Terminal>,
@@ -74,7 +76,8 @@ impl ProgramSet {
         };
         for program in &config.programs {
             let handle = supervisor.add(setup.spec(&mut state, program));
-            watch(&mut state, program, handle);
+            watch(&mut state, program, handle.clone());
+            handle.wait_launched().await;
         }
         let inner =
             Inner { setup, supervisor: supervisor.clone(), runners, state: Mutex::new(state) };
@@ -146,7 +149,8 @@ impl ProgramSet {
             tracing::info!("{}: added to tend.toml; starting", program.name);
             let spec = inner.setup.spec(&mut state, program);
             let handle = inner.supervisor.add(spec);
-            watch(&mut state, program, handle);
+            watch(&mut state, program, handle.clone());
+            handle.wait_launched().await;
         }
         inner.runners.set(&new.programs);
         // App-level settings stay as they were until tend restarts.
