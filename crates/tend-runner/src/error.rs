@@ -29,10 +29,16 @@ pub enum RunnerError {
         #[source]
         source: std::io::Error,
     },
-    /// The working directory does not exist or is not a directory.
+    /// The working directory does not exist.
     #[error("working directory {} does not exist", dir.display())]
     NoSuchDir {
         /// The directory.
+        dir: PathBuf,
+    },
+    /// The working directory is there, but it is not a folder.
+    #[error("working directory {} is not a folder; point `dir` at a folder", dir.display())]
+    NotADir {
+        /// The path.
         dir: PathBuf,
     },
     /// [`crate::Proc::start`] was called twice.

@@ -261,7 +261,7 @@ impl Proc {
     /// Starts the process and returns once it runs (its run record, if any, is on disk first).
     ///
     /// # Errors
-    /// [`RunnerError::BinaryNotFound`] naming the PATH searched, [`RunnerError::NoSuchDir`],
+    /// [`RunnerError::BinaryNotFound`] naming the PATH searched, [`RunnerError::NoSuchDir`], [`RunnerError::NotADir`],
     /// [`RunnerError::Spawn`], [`RunnerError::Record`] when the record cannot be written (the
     /// program then never runs), [`RunnerError::AlreadyStarted`] or
     /// [`RunnerError::StoppedBeforeStart`].
@@ -291,8 +291,10 @@ impl Proc {
             .or_else(|| std::env::var_os("PATH"));
         let binary = find_binary(&self.program, path_var.as_ref())
             .ok_or_else(|| not_found(&self.program, path_var.as_ref()))?;
-        if !self.dir.is_dir() {
-            return Err(RunnerError::NoSuchDir { dir: self.dir.clone() });
+        match std::fs::metadata(&self.dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(RunnerError::NotADir { dir: self.dir.clone() }),
+            Err(_) => return Err(RunnerError::NoSuchDir { dir: self.dir.clone() }),
         }
         let token = new_token();
         let mut cmd = tokio::process::Command::new(&binary);

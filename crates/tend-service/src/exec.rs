@@ -153,6 +153,15 @@ fn judge(cmd: &Cmd, captured: &Captured) -> Result<(), ServiceError> {
     let said = if captured.stderr.trim().is_empty() { &captured.stdout } else { &captured.stderr };
     let said = said.trim();
     let both = format!("{}\n{}", captured.stderr, captured.stdout);
+    let systemctl = cmd.argv.first().is_some_and(|program| program == "systemctl");
+    if systemctl && crate::systemd::no_bus(&both) {
+        return Err(ServiceError::Command {
+            command: shown(&cmd.argv),
+            status: "no user manager".into(),
+            output: String::new(),
+            hint: format!(": {}", crate::systemd::NO_BUS_EXPLANATION),
+        });
+    }
     let hint = if cmd.elevation_hint && windows::access_denied(&both) {
         format!("\n{}", windows::ELEVATION_HINT)
     } else {

@@ -13,6 +13,24 @@ pub const RESTART_SEC: u32 = 5;
 /// Where journald listens: no socket, no journal to read.
 pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
 
+/// What `systemctl --user`'s "Failed to connect to bus" means, said as tend would.
+pub const NO_BUS_EXPLANATION: &str = "no systemd user manager runs for you, so there is no user \
+service to install or manage (`systemctl --user` cannot connect to its bus). A user manager starts \
+when you log in (ssh or a desktop session) and sets XDG_RUNTIME_DIR; to have one at boot and \
+after you log out, turn on linger once: `sudo loginctl enable-linger $USER`, then log in again. \
+In a container or on a machine without systemd, run the app with `tend up -d` instead.";
+
+/// Whether systemctl's output says that it could not reach the user manager's bus.
+///
+/// ```
+/// assert!(tend_service::systemd::no_bus("Failed to connect to bus: No medium found"));
+/// assert!(!tend_service::systemd::no_bus("Unit tend-x.service not found."));
+/// ```
+pub fn no_bus(output: &str) -> bool {
+    output.contains("Failed to connect to bus")
+        || output.contains("Failed to connect to user scope bus")
+}
+
 /// The systemd user unit of an app.
 #[derive(Debug, Clone)]
 pub struct Systemd {
@@ -134,9 +152,7 @@ impl Backend for Systemd {
     }
 
     fn unavailable_reason(&self) -> String {
-        "no systemd user manager answers `systemctl --user` here (is systemd installed, and is \
-this a login session with XDG_RUNTIME_DIR set?)"
-            .into()
+        NO_BUS_EXPLANATION.into()
     }
 
     fn definition(&self) -> Result<Definition, ServiceError> {

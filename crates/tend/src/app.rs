@@ -86,15 +86,7 @@ pub async fn run(global: &Global, args: RunArgs) -> Result<u8, CliError> {
         .map_err(|e| CliError::error(format!("cannot read the current directory: {e}")))?;
     let name = match &args.name {
         Some(name) => name.clone(),
-        None => {
-            let base = args.command.first().map(|c| {
-                Path::new(c)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            });
-            crate::config::sanitize_name(&base.unwrap_or_default())
-        }
+        None => crate::config::run_name(&args.command).map_err(CliError::error)?,
     };
     let mut program = ProgramConfig::new(name.clone(), args.command.clone(), cwd);
     program.restart = Restart::from_name(&args.restart).ok_or_else(|| {

@@ -216,7 +216,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub replace: bool,
 
-    /// The program's name (default: the command's base name); also the app's name
+    /// The program's name (default: the command's base name, or for an interpreter such as
+    /// python3 or node its script's name); also the app's name
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 

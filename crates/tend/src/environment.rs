@@ -86,6 +86,30 @@ pub fn from_files(
     Ok(vars)
 }
 
+/// What a user should read when a dotenv file cannot be read: the file, why, and what to do.
+pub fn unreadable(error: &tend_fs::FsError) -> String {
+    let tend_fs::FsError::Io { path, source, .. } = error else {
+        return crate::exit::chain(error);
+    };
+    let shown = path.display();
+    if path.is_dir() {
+        return format!(
+            "{shown} is a folder, not a dotenv file: remove or rename it (dotenv files hold \
+             KEY=value lines)"
+        );
+    }
+    if source.kind() == std::io::ErrorKind::PermissionDenied {
+        let user = std::env::var("USER")
+            .map(|u| format!("user `{u}`"))
+            .unwrap_or_else(|_| "the user".to_owned());
+        return format!(
+            "{shown} cannot be read by {user}, whom tend runs as: make it that user's and \
+             private (`chown $USER {shown} && chmod 600 {shown}`)"
+        );
+    }
+    crate::exit::chain(error)
+}
+
 /// Combines the layers by precedence. `inherited` is tend's own environment, `files` the
 /// dotenv variables ([`from_files`]), `config` the program's `env`, `tend` tend's variables.
 /// Pure.

@@ -62,7 +62,8 @@ impl ProgramLauncher {
         let mut proc = self.env.new_proc(binary, args).map_err(|e| plain(&e))?;
         let home = &self.app.home;
         let files = environment::dotenv_files(&self.app.tend_home, &self.app.folder, &self.program);
-        let file_vars = environment::from_files(&self.app.dotenv, &files).map_err(|e| plain(&e))?;
+        let file_vars = environment::from_files(&self.app.dotenv, &files)
+            .map_err(|e| LaunchError::new(environment::unreadable(&e)))?;
         let mut secrets = Vec::new();
         for (key, var) in file_vars {
             // A dotenv file never overrides tend's environment or the config's `env`.

@@ -57,6 +57,11 @@ Examples:
         /// Do not try to turn on systemd linger; only say whether it is needed
         #[arg(long)]
         no_linger: bool,
+
+        /// When the app already runs outside the service (`tend up`, `tend up -d`), stop it
+        /// first and hand it over to the service (without this, install refuses)
+        #[arg(long)]
+        replace: bool,
     },
 
     /// Stop the service and remove its definition
@@ -131,7 +136,8 @@ pub async fn run(global: &Global, file: &Path, args: ServiceArgs) -> Result<u8, 
                 out.write(&definition.text);
             }
         }
-        ServiceCommand::Install { no_linger } => {
+        ServiceCommand::Install { no_linger, replace } => {
+            hand_over(global, file, &service, &app, &file_arg, replace).await?;
             let again = service.is_installed();
             let mut notes = Vec::new();
             if let Err(e) = service.install(!no_linger, &mut notes) {
@@ -186,6 +192,10 @@ Status: tend service status {file_arg}    logs: tend service logs {file_arg}\n"
                 out.write(&format!("  available:  no: {}\n", backend.unavailable_reason()));
             }
             out.write(&summary(&state));
+            let home = AppHome::new(&global.home, &app);
+            if let Some(failure) = crate::lifecycle::failure::last(&home) {
+                out.write(&format!("  last failure: {} {}\n", failure.at_text, failure.message));
+            }
             if state.available && state.installed {
                 let details = service.details();
                 let text =
@@ -207,6 +217,39 @@ Status: tend service status {file_arg}    logs: tend service logs {file_arg}\n"
     }
     out.flush();
     Ok(exit::SUCCESS)
+}
+
+/// Before `install`: an app that already runs outside the service (`tend up`, `tend up -d`)
+/// would make the service's tend fail on the lock and be restarted for ever. Refuse, with the
+/// choices; with `replace`, stop it (as `tend down`) so that the service takes over.
+async fn hand_over(
+    global: &Global,
+    file: &Path,
+    service: &Service,
+    app: &str,
+    file_arg: &str,
+    replace: bool,
+) -> Result<(), CliError> {
+    let home = AppHome::new(&global.home, app);
+    let socket = crate::control::socket::connect_path(&home);
+    if service.is_running() || !crate::control::client::answers(&socket) {
+        return Ok(());
+    }
+    let pid = crate::lifecycle::lock::read_pid(&home.pid_file())
+        .map(|pid| format!(" (tend pid {pid})"))
+        .unwrap_or_default();
+    if !replace {
+        return Err(CliError::error(format!(
+            "app `{app}` already runs outside the service{pid}; a service started now would fail \
+             on its lock and be started again and again.\n  Either stop it first (`tend down \
+             {file_arg}`) and install again, or run `tend service install {file_arg} --replace`, \
+             which stops it and hands it over to the service"
+        )));
+    }
+    eprintln!("{app}: stopping the instance that runs outside the service{pid} (--replace)");
+    let down = crate::control::commands::DownArgs { name: None };
+    crate::control::commands::down(global, file, down).await?;
+    Ok(())
 }
 
 /// The service of the app named `app` (enough to query, stop or remove it).

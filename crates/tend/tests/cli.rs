@@ -149,3 +149,34 @@ fn reap_with_nothing_to_do_succeeds() {
     done.assert_code(0);
     assert!(done.stdout.contains("reaped 0 process(es) in 0 app(s)"), "{}", done.stdout);
 }
+
+#[test]
+fn tend_run_names_interpreted_scripts_after_the_script() {
+    let sb = Sandbox::new();
+    let mut tends = Vec::new();
+    for name in ["alpha", "beta"] {
+        let pid = sb.path_str(&format!("{name}.pid"));
+        sb.write(
+            &format!("{name}.sh"),
+            &format!("echo $$ > {}; exec {} sleep 300\n", sh_quote(&pid), sh_quote(&testbin_str())),
+        );
+        tends.push(sb.spawn(&["run", "--", "sh", &format!("{name}.sh")]));
+    }
+    let pids: Vec<u32> = ["alpha", "beta"]
+        .iter()
+        .map(|n| pids_of(&sb.wait_lines(&sb.path(&format!("{n}.pid")), 1))[0])
+        .collect();
+    let _guard = KillOnDrop::new(&pids);
+    for name in ["alpha", "beta"] {
+        let status = sb.run(&["status", "--name", name]);
+        status.assert_code(0);
+    }
+    for tend in tends {
+        tend.signal(libc::SIGTERM);
+        tend.wait().assert_code(0);
+    }
+    // Inline code has no name to take: say so.
+    let inline = sb.run(&["run", "--", "sh", "-c", "sleep 1"]);
+    inline.assert_code(1);
+    assert!(inline.stderr.contains("--name"), "{}", inline.stderr);
+}

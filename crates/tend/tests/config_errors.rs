@@ -197,3 +197,20 @@ fn the_message_names_the_file_as_given_with_f() {
         done.stderr
     );
 }
+
+#[test]
+fn a_dir_that_is_a_file_is_not_a_folder() {
+    let sb = Sandbox::new();
+    sb.write("a-file", "");
+    sb.write(
+        "tend.toml",
+        &format!(
+            "name = \"demo\"\n[programs.p]\ncommand = [{}, \"sleep\", \"300\"]\ndir = \"a-file\"\n",
+            toml_str(&testbin_str())
+        ),
+    );
+    let done = sb.run(&["up", "-d"]);
+    done.assert_code(1);
+    assert!(done.stderr.contains("a-file is not a folder"), "{}", done.stderr);
+    assert!(!done.stderr.contains("does not exist"), "{}", done.stderr);
+}

@@ -331,3 +331,133 @@ fn a_home_too_long_for_a_socket_path_uses_a_short_one() {
     tend.wait().assert_code(0);
     assert!(!socket.exists() && !pointer.exists());
 }
+
+#[test]
+fn status_says_why_a_program_is_fatal_or_ended() {
+    let sb = Sandbox::new();
+    let bin = toml_str(&testbin_str());
+    sb.write(
+        "tend.toml",
+        &format!(
+            "name = \"why\"\n\
+             [programs.looper]\ncommand = [{bin}, \"exit\", \"3\"]\n\
+             backoff = {{ initial = \"10ms\", max = \"10ms\" }}\n\
+             max_restarts = {{ count = 2, within = \"1m\" }}\n\
+             [programs.once]\ncommand = [{bin}, \"exit\", \"4\"]\nrestart = \"never\"\n\
+             [programs.missing]\ncommand = \"no-such-binary-here\"\n\
+             [programs.up]\ncommand = [{bin}, \"sleep\", \"300\"]\n"
+        ),
+    );
+    let _tend = sb.spawn(&["up"]);
+    let status = sb.wait_for("looper to go fatal and once to end", || {
+        let done = sb.run(&["status", "--json"]);
+        let json: Value = serde_json::from_str(&done.stdout).ok()?;
+        let settled = program(&json, "looper")["state"] == "fatal"
+            && program(&json, "once")["state"] != "running"
+            && program(&json, "up")["state"] == "running";
+        settled.then_some(json)
+    });
+    let _guard =
+        KillOnDrop::new(&[u32::try_from(program(&status, "up")["pid"].as_u64().unwrap()).unwrap()]);
+
+    let looper = program(&status, "looper");
+    assert_eq!(looper["cause"], "crash_loop", "{looper}");
+    assert_eq!(looper["last_exit"], serde_json::json!({"code": 3}), "{looper}");
+    assert!(looper["reason"].as_str().unwrap().contains("crashed 3 times within 1m"), "{looper}");
+    let once = program(&status, "once");
+    assert_eq!(once["cause"], "ended", "{once}");
+    assert!(once["reason"].as_str().unwrap().contains("exit code 4"), "{once}");
+    let missing = program(&status, "missing");
+    assert_eq!(missing["state"], "fatal", "{missing}");
+    assert_eq!(missing["cause"], "cannot_start", "{missing}");
+    assert!(missing["reason"].as_str().unwrap().contains("no-such-binary-here"), "{missing}");
+    assert!(program(&status, "up")["reason"].is_null());
+
+    let table = sb.run(&["status"]);
+    table.assert_code(0);
+    let row = |name: &str| {
+        table.stdout.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name}"))
+    };
+    assert!(
+        row("looper").contains("exit 3") || row("looper").contains("code 3"),
+        "{}",
+        table.stdout
+    );
+    assert!(row("looper").contains("crashed 3 times within 1m"), "{}", table.stdout);
+    assert!(row("missing").contains("cannot start"), "{}", table.stdout);
+    sb.run(&["down"]).assert_code(0);
+}
+
+#[test]
+fn control_commands_work_while_tend_toml_is_broken() {
+    let sb = Sandbox::new();
+    write_app(&sb);
+    let tend = sb.spawn(&["up"]);
+    running_status(&sb);
+    let _guard = KillOnDrop::new(&[pids(&sb, "a"), pids(&sb, "b")].concat());
+    // One bad edit, with the name still readable.
+    let good = std::fs::read_to_string(sb.path("tend.toml")).unwrap();
+    sb.write("tend.toml", &good.replacen("[programs.a]", "[programs.a\n", 1));
+    for args in [&["status"][..], &["status", "--json"], &["logs"]] {
+        let done = sb.run(args);
+        done.assert_code(0);
+        let warnings = lines_with(&done.stderr, "warning");
+        assert_eq!(warnings.len(), 1, "{args:?}: {}", done.stderr);
+        assert!(warnings[0].contains("has errors"), "{}", done.stderr);
+        assert!(warnings[0].contains("last good config"), "{}", done.stderr);
+    }
+    // Without even the name: the name recorded for this file in the app's state folder.
+    sb.write("tend.toml", "this is [not toml\n");
+    let status = sb.run(&["status", "--json"]);
+    status.assert_code(0);
+    assert!(status.stdout.contains("\"app\":\"ctl\"") || status.stdout.contains("\"ctl\""));
+    sb.run(&["down"]).assert_code(0);
+    tend.wait().assert_code(0);
+}
+
+#[test]
+fn a_broken_tend_toml_of_an_unknown_app_suggests_name() {
+    let sb = Sandbox::new();
+    sb.write("tend.toml", "name = \"ghost\"\n[programs.a\n");
+    let done = sb.run(&["status"]);
+    done.assert_code(1);
+    assert!(done.stderr.contains("--name"), "{}", done.stderr);
+    assert!(done.stderr.contains("tend.toml:2"), "{}", done.stderr);
+}
+
+#[test]
+fn logs_of_an_app_that_never_ran_say_so_and_name_the_known_apps() {
+    let sb = Sandbox::new();
+    // Another app ran here once.
+    let other = sb.spawn(&["run", "--name", "other", "--", &testbin_str(), "sleep", "300"]);
+    sb.wait_text(&sb.app("other").tend_log(), "other: started (pid ");
+    let pid = started_pid(&sb.app("other").read_tend_log(), "other");
+    let _guard = KillOnDrop::new(&[pid]);
+    other.signal(libc::SIGTERM);
+    other.wait().assert_code(0);
+
+    write_app(&sb);
+    let logs = sb.run(&["logs"]);
+    logs.assert_code(1);
+    assert!(logs.stderr.contains("no logs: app `ctl` it never ran"), "{}", logs.stderr);
+    assert!(logs.stderr.contains("apps there: other"), "{}", logs.stderr);
+    // status and down tell "never ran here" apart from "not running".
+    for args in [&["status"][..], &["down"]] {
+        let done = sb.run(args);
+        done.assert_code(3);
+        assert!(done.stderr.contains("never ran"), "{args:?}: {}", done.stderr);
+        assert!(done.stderr.contains("apps there: other"), "{args:?}: {}", done.stderr);
+    }
+    let done = sb.run(&["status", "--name", "other"]);
+    done.assert_code(3);
+    assert!(!done.stderr.contains("never ran"), "{}", done.stderr);
+}
+
+#[test]
+fn logs_dash_f_program_hints_that_following_is_dash_capital_f() {
+    let sb = Sandbox::new();
+    write_app(&sb);
+    let done = sb.run(&["logs", "-f", "a"]);
+    done.assert_code(1);
+    assert!(done.stderr.contains("tend logs a -F"), "{}", done.stderr);
+}

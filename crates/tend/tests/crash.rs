@@ -73,3 +73,31 @@ fn the_next_up_ends_what_a_killed_tend_left_before_starting_again() {
     assert!(left.is_empty(), "{left:?} of {new:?}");
     assert!(app.run_files().is_empty(), "{:?}", app.run_files());
 }
+
+#[test]
+fn after_a_killed_tend_status_tells_what_is_left_and_down_ends_it() {
+    let sb = Sandbox::new();
+    let pidfile = sb.path("pids");
+    sb.write("tend.toml", &config(&pidfile));
+    let tend = sb.spawn(&["up"]);
+    let old = pids_of(&sb.wait_file(&pidfile));
+    let _guard = KillOnDrop::new(&old);
+    sb.wait_text(&sb.app("demo").tend_log(), &format!("web: started (pid {})", old[0]));
+    tend.signal(libc::SIGKILL);
+    tend.wait();
+
+    let status = sb.run(&["status"]);
+    status.assert_code(3);
+    assert!(status.stderr.contains("not running"), "{}", status.stderr);
+    assert!(status.stderr.contains(&old[0].to_string()), "{}", status.stderr);
+    assert!(status.stderr.contains("web"), "{}", status.stderr);
+    assert!(status.stderr.contains("tend down"), "{}", status.stderr);
+    assert!(status.stderr.contains("tend reap"), "{}", status.stderr);
+
+    let down = sb.run(&["down"]);
+    down.assert_code(0);
+    sb.wait_dead(&old);
+    let again = sb.run(&["status"]);
+    again.assert_code(3);
+    assert!(!again.stderr.contains("tend reap"), "{}", again.stderr);
+}

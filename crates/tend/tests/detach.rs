@@ -102,3 +102,103 @@ fn up_d_with_a_bad_config_fails_at_once() {
     assert!(failed.stderr.contains("tend.toml:3"), "{}", failed.stderr);
     assert!(failed.stdout.is_empty());
 }
+
+#[test]
+fn up_d_fails_when_its_only_program_cannot_start() {
+    let sb = Sandbox::new();
+    sb.write("tend.toml", "name = \"bg\"\n[programs.redis]\ncommand = \"redis-srver\"\n");
+    let failed = sb.run(&["up", "-d"]);
+    failed.assert_code(1);
+    assert!(!failed.stdout.contains("running in the background"), "{}", failed.stdout);
+    // The binary and the PATH it was looked for in.
+    assert!(failed.stderr.contains("`redis-srver` not found"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("PATH="), "{}", failed.stderr);
+    // With nothing left to supervise, the background tend is gone.
+    let status = sb.wait_for("the background tend to stop", || {
+        let done = sb.run(&["status"]);
+        (done.code() == 3).then_some(done)
+    });
+    assert!(status.stderr.contains("not running"), "{}", status.stderr);
+}
+
+#[test]
+fn up_d_fails_when_one_program_cannot_start_and_says_the_rest_run() {
+    let sb = Sandbox::new();
+    let pids = config(&sb);
+    let mut toml = std::fs::read_to_string(sb.path("tend.toml")).unwrap();
+    toml.push_str("\n[programs.redis]\ncommand = \"redis-srver\"\n");
+    sb.write("tend.toml", &toml);
+    let failed = sb.run(&["up", "-d"]);
+    failed.assert_code(1);
+    let program = pids_of(&sb.wait_lines(&pids, 1))[0];
+    let _guard = KillOnDrop::new(&[program]);
+    assert!(failed.stderr.contains("redis: cannot start"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("tend down"), "{}", failed.stderr);
+    // The other program runs, and status says why redis does not.
+    let status = sb.run(&["status", "--json"]);
+    status.assert_code(0);
+    let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let redis = json["programs"].as_array().unwrap().iter().find(|p| p["name"] == "redis").unwrap();
+    assert_eq!(redis["state"], "fatal", "{json}");
+    assert_eq!(redis["cause"], "cannot_start", "{json}");
+    sb.run(&["down"]).assert_code(0);
+    sb.wait_dead(&[program]);
+}
+
+#[test]
+fn up_d_hints_name_the_config_file_it_was_given() {
+    let sb = Sandbox::new();
+    config(&sb);
+    std::fs::rename(sb.path("tend.toml"), sb.path("other.toml")).unwrap();
+    let started = sb.run(&["up", "-d", "-f", "other.toml"]);
+    started.assert_code(0);
+    let tend = background_pid(&started.stdout);
+    let _guard = KillOnDrop::new(&[tend]);
+    for hint in ["tend status -f other.toml", "tend down -f other.toml"] {
+        assert!(started.stdout.contains(hint), "{hint}: {}", started.stdout);
+    }
+    let again = sb.run(&["up", "-d", "-f", "other.toml"]);
+    again.assert_code(1);
+    assert!(again.stderr.contains("tend down -f other.toml"), "{}", again.stderr);
+    sb.run(&["down", "-f", "other.toml"]).assert_code(0);
+    sb.wait_dead(&[tend]);
+}
+
+#[test]
+fn up_err_is_private_to_the_user() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sb = Sandbox::new();
+    let app = sb.app("bg");
+    config(&sb);
+    let started = sb.run(&["up", "-d"]);
+    started.assert_code(0);
+    let tend = background_pid(&started.stdout);
+    let _guard = KillOnDrop::new(&[tend]);
+    let mode = std::fs::metadata(app.dir.join("logs/up.err")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    sb.run(&["down"]).assert_code(0);
+    sb.wait_dead(&[tend]);
+}
+
+#[test]
+fn concurrent_up_d_losers_all_say_already_running() {
+    let sb = Sandbox::new();
+    config(&sb);
+    let launchers: Vec<Tend> = (0..6).map(|_| sb.spawn(&["up", "-d"])).collect();
+    let done: Vec<Finished> = launchers.into_iter().map(Tend::wait).collect();
+    let winners: Vec<&Finished> = done.iter().filter(|d| d.code() == 0).collect();
+    assert_eq!(winners.len(), 1, "{done:?}");
+    let tend = background_pid(&winners[0].stdout);
+    let _guard = KillOnDrop::new(&[tend]);
+    for loser in done.iter().filter(|d| d.code() != 0) {
+        loser.assert_code(1);
+        assert!(
+            loser.stderr.contains(&format!("already running (pid {tend})")),
+            "{}",
+            loser.stderr
+        );
+        assert!(!loser.stderr.contains('\0'), "{:?}", loser.stderr);
+    }
+    sb.run(&["down"]).assert_code(0);
+    sb.wait_dead(&[tend]);
+}

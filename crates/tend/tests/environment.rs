@@ -35,6 +35,7 @@ fn a_program_gets_the_tend_variables_and_a_matching_run_record() {
     assert_eq!(env.get("TEND_RESTART_COUNT"), Some(&"0"));
     assert_eq!(env.get("TEND_RESTART_REASON"), Some(&"start"));
     assert_eq!(env.get("TEND_RESTART_EXIT_CODE"), Some(&"42"));
+    assert_eq!(env.get("TEND_LAST_EXIT"), Some(&""), "empty on the first start");
     let kinds =
         ["first_start", "system_reboot", "crash_recovery", "restart", "service_restart", "start"];
     let kind = env.get("TEND_STARTUP_KIND").copied().unwrap_or_default();
@@ -116,4 +117,31 @@ env = {{ GREETING = "hello", PORT = 8000, TEND_APP = "not-this" }}
     tend.signal(libc::SIGTERM);
     tend.wait().assert_code(0);
     assert!(!alive(pid));
+}
+
+#[test]
+fn a_restarted_program_is_told_how_its_last_run_ended() {
+    let sb = Sandbox::new();
+    let seen = sb.path("last-exits");
+    let script = format!(
+        "printf '%s\\n' \"[$TEND_LAST_EXIT]\" >> {seen}; n=$(wc -l < {seen}); \
+         if [ $n -eq 1 ]; then exit 3; elif [ $n -eq 2 ]; then kill -KILL $$; fi; echo $$ > {pid}; exec sleep 300",
+        seen = sh_quote(&text(&seen)),
+        pid = sh_quote(&sb.path_str("pid")),
+    );
+    sb.write(
+        "tend.toml",
+        &format!(
+            "name = \"lastexit\"\n[programs.p]\ncommand = [\"sh\", \"-c\", {}]\n\
+             backoff = {{ initial = \"10ms\", max = \"10ms\" }}\n",
+            toml_str(&script)
+        ),
+    );
+    let tend = sb.spawn(&["up"]);
+    let lines = sb.wait_lines(&seen, 3);
+    let pid = pids_of(&sb.wait_lines(&sb.path("pid"), 1))[0];
+    let _guard = KillOnDrop::new(&[pid]);
+    assert_eq!(lines.lines().collect::<Vec<_>>(), ["[]", "[exit:3]", "[signal:KILL]"]);
+    tend.signal(libc::SIGTERM);
+    tend.wait().assert_code(0);
 }

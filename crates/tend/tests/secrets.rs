@@ -174,3 +174,59 @@ fn tend_env_shows_sources_and_masks_secrets() {
         unknown.stderr
     );
 }
+
+#[test]
+fn a_missing_env_file_is_an_error_at_its_line_and_key() {
+    let sb = Sandbox::new();
+    sb.write(
+        "tend.toml",
+        &format!(
+            "name = \"sec\"\n[programs.p]\ncommand = [{}, \"sleep\", \"300\"]\nenv_files = [\"secrets.env\"]\n",
+            toml_str(&testbin_str())
+        ),
+    );
+    let done = sb.run(&["up"]);
+    done.assert_code(1);
+    assert!(done.stderr.contains("tend.toml:4:"), "{}", done.stderr);
+    assert!(done.stderr.contains("programs.p.env_files[0]"), "{}", done.stderr);
+    assert!(done.stderr.contains("secrets.env does not exist"), "{}", done.stderr);
+}
+
+#[test]
+fn a_dotenv_that_is_a_folder_says_so() {
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.path(".env")).unwrap();
+    sb.write(
+        "tend.toml",
+        &format!(
+            "name = \"sec\"\n[programs.p]\ncommand = [{}, \"sleep\", \"300\"]\n",
+            toml_str(&testbin_str())
+        ),
+    );
+    let done = sb.run(&["up", "-d"]);
+    done.assert_code(1);
+    assert!(done.stderr.contains(".env is a folder"), "{}", done.stderr);
+}
+
+#[test]
+fn an_unreadable_dotenv_says_whom_and_what_to_do() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!("skipped: root reads every file, so an unreadable .env cannot be made here");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt as _;
+    let sb = Sandbox::new();
+    let env = sb.write(".env", "A=1\n");
+    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o000)).unwrap();
+    sb.write(
+        "tend.toml",
+        &format!(
+            "name = \"sec\"\n[programs.p]\ncommand = [{}, \"sleep\", \"300\"]\n",
+            toml_str(&testbin_str())
+        ),
+    );
+    let done = sb.run(&["up", "-d"]);
+    done.assert_code(1);
+    assert!(done.stderr.contains("chmod 600"), "{}", done.stderr);
+}

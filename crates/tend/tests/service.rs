@@ -293,6 +293,12 @@ impl UserEnv {
     }
 }
 
+/// The pid `tend up -d` printed: `app: running in the background (pid N); …`.
+fn background_pid(stdout: &str) -> u32 {
+    let rest = stdout.split("(pid ").nth(1).unwrap_or_else(|| panic!("no pid in {stdout:?}"));
+    rest.split(')').next().unwrap().parse().unwrap()
+}
+
 /// Runs `tend ARGS…` in the sandbox with `env`, bounded; returns (code, stdout, stderr).
 fn tend(sandbox: &Sandbox, env: &UserEnv, args: &[&str]) -> (i32, String, String) {
     let mut cmd = sandbox.command(args);
@@ -355,6 +361,22 @@ fn show_prints_the_unit_install_would_write() {
         tend(&sandbox, &env, &["service", "show", "--plan", "-f", "app/tend.toml"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(plan.contains("systemctl --user enable --now tend-shown.service"), "{plan}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn service_commands_without_a_user_manager_explain_what_is_missing() {
+    if !have("systemctl", on_path("systemctl")) {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // A runtime folder where no user manager listens.
+    let env = UserEnv::new(&sandbox.cwd.join(".."));
+    sandbox.write("tend.toml", "name = \"nobus\"\n[programs.one]\ncommand = [\"sleep\", \"60\"]\n");
+    let (code, stdout, stderr) = tend(&sandbox, &env, &["service", "install", "--no-linger"]);
+    assert_eq!(code, 1, "{stderr}\n{stdout}");
+    assert!(stderr.contains("no systemd user manager runs for you"), "{stderr}");
+    assert!(stderr.contains("loginctl enable-linger"), "{stderr}");
 }
 
 #[test]
@@ -562,10 +584,50 @@ fn systemd_user_service_end_to_end() {
     assert_eq!(code, 3, "{stdout}");
     assert!(stdout.contains("running:    no"), "{stdout}");
 
+    // The app started outside the service: the service's tend fails on the lock, and says
+    // why in tend.log and in `tend service status`.
+    let (code, stdout, stderr) = tend(&sandbox, &env, &["up", "-d", "-f", &file]);
+    assert_eq!(code, 0, "up -d: {stderr}\n{stdout}");
+    let outside = common::processes_with_env("TEND_APP", &app);
+    guard.add(&outside);
+    let outside_tend = background_pid(&stdout);
+    guard.add(&[outside_tend]);
     let (code, _, stderr) = tend(&sandbox, &env, &["service", "start", "-f", &file]);
     assert_eq!(code, 0, "{stderr}");
+    let status = wait_until(&root, "`tend service status` to show the last failure", || {
+        let (_, stdout, _) = tend(&sandbox, &env, &["service", "status", "-f", &file]);
+        stdout.contains("last failure:").then_some(stdout)
+    });
+    assert!(status.contains("already running"), "{status}");
+    let tend_log = std::fs::read_to_string(sandbox.app(&app).tend_log()).unwrap();
+    assert!(tend_log.contains("already running"), "the failure is in tend.log: {tend_log}");
+    let (code, stdout, stderr) = tend(&sandbox, &env, &["down", "-f", &file]);
+    assert_eq!(code, 0, "down: {stderr}\n{stdout}");
+    sandbox.wait_dead(&[outside_tend]);
+
+    // Installing over an app that runs outside the service is refused; --replace hands over.
+    let (code, stdout, _) = tend(&sandbox, &env, &["up", "-d", "-f", &file]);
+    assert_eq!(code, 0, "{stdout}");
+    let outside_tend = background_pid(&stdout);
+    guard.add(&[outside_tend]);
+    guard.add(&common::processes_with_env("TEND_APP", &app));
+    let (code, _, stderr) =
+        tend(&sandbox, &env, &["service", "install", "--no-linger", "-f", &file]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("already runs outside the service"), "{stderr}");
+    assert!(stderr.contains("--replace"), "{stderr}");
+    assert!(common::alive(outside_tend), "a refused install leaves the app alone");
+    let (code, stdout, stderr) =
+        tend(&sandbox, &env, &["service", "install", "--no-linger", "--replace", "-f", &file]);
+    assert_eq!(code, 0, "{stderr}\n{stdout}");
+    sandbox.wait_dead(&[outside_tend]);
+    let service_tend = wait_until(&root, "the service's tend to run", || {
+        let pid = main_pid(&env, &unit);
+        (pid != 0).then_some(pid)
+    });
+    guard.add(&[service_tend]);
     sandbox.wait_text(&dump, "TEND_SUPERVISOR=1");
-    guard.add(&[main_pid(&env, &unit)]);
+    guard.add(&common::processes_with_env("TEND_APP", &app));
 
     // Re-install over the existing definition updates it in place.
     let (code, stdout, stderr) =

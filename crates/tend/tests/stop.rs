@@ -209,3 +209,39 @@ stop = {{ timeout = "5s" }}
     );
     assert!(pids.iter().all(|&p| !alive(p)), "{pids:?}");
 }
+
+#[test]
+fn programs_start_in_file_order_and_stop_in_reverse() {
+    let sb = Sandbox::new();
+    let names = ["zeta", "alpha", "mid", "beta", "omega", "kappa", "delta"];
+    let mut toml = String::from("name = \"ordered\"\n");
+    for name in names {
+        toml.push_str(&format!(
+            "\n[programs.{name}]\ncommand = [{}, \"sleep\", \"300\"]\nstop = {{ timeout = \"5s\" }}\n",
+            toml_str(&testbin_str())
+        ));
+    }
+    sb.write("tend.toml", &toml);
+    let app = sb.app("ordered");
+    let tend = sb.spawn(&["up"]);
+    let log = sb.wait_for("every program to start", || {
+        let log = std::fs::read_to_string(app.tend_log()).ok()?;
+        names.iter().all(|n| log.contains(&format!("{n}: started (pid "))).then_some(log)
+    });
+    let pids: Vec<u32> = names.iter().map(|n| started_pid(&log, n)).collect();
+    let _guard = KillOnDrop::new(&pids);
+    // Each one is spawned after the one before it: pids are handed out in spawn order.
+    let mut sorted = pids.clone();
+    sorted.sort_unstable();
+    assert_eq!(pids, sorted, "pids in file order {names:?}: {log}");
+    let started: Vec<usize> =
+        names.iter().map(|n| line_index(&log, &format!("{n}: started (pid "))).collect();
+    assert!(started.windows(2).all(|w| w[0] < w[1]), "{log}");
+
+    tend.signal(libc::SIGTERM);
+    tend.wait().assert_code(0);
+    let log = app.read_tend_log();
+    let stopped: Vec<usize> =
+        names.iter().map(|n| line_index(&log, &format!("{n}: stopped"))).collect();
+    assert!(stopped.windows(2).all(|w| w[0] > w[1]), "reverse order: {log}");
+}

@@ -56,9 +56,9 @@ const DURATION_EXPECTED: &str = r#"expected a duration string, like "10s""#;
 type Value<'i> = Spanned<DeValue<'i>>;
 
 /// Parses a file's bytes, reporting invalid UTF-8 at its place.
-pub(super) fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Config, ConfigError> {
+pub(super) fn parse_bytes(bytes: &[u8], path: &Path, disk: Disk) -> Result<Config, ConfigError> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => parse(text, path),
+        Ok(text) => parse_with(text, path, disk),
         Err(error) => {
             let valid = String::from_utf8_lossy(&bytes[..error.valid_up_to()]);
             let (line, column) = position(&valid, valid.len());
@@ -76,8 +76,22 @@ pub(super) fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Config, ConfigErr
 
 /// Parses `text` as the content of the file at `path`.
 pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    parse_with(text, path, Disk::Untouched)
+}
+
+/// Whether parsing looks at the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Disk {
+    /// Pure: nothing is checked on disk.
+    Untouched,
+    /// Files the config names (`env_files`) must exist; a missing one is an error at its
+    /// position, as in docker compose, so that a program never runs without its secrets.
+    Checked,
+}
+
+fn parse_with(text: &str, path: &Path, disk: Disk) -> Result<Config, ConfigError> {
     let folder = folder_of(path)?;
-    let ctx = Ctx { file: path.display().to_string(), text, folder };
+    let ctx = Ctx { file: path.display().to_string(), text, folder, disk };
     let root = DeTable::parse(text).map_err(|error| ctx.syntax(&error))?;
     ctx.config(root.get_ref())
 }
@@ -189,6 +203,7 @@ struct Ctx<'t> {
     file: String,
     text: &'t str,
     folder: PathBuf,
+    disk: Disk,
 }
 
 impl Ctx<'_> {
@@ -380,6 +395,41 @@ impl Ctx<'_> {
         values::parse_duration(text).map_err(|rejection| self.rejected(field, rejection))
     }
 
+    /// The files of `env_files`, absolute; with [`Disk::Checked`], each must exist.
+    fn env_files(&self, field: &Field<'_, '_>) -> Result<Vec<PathBuf>, ConfigError> {
+        let expected = r#"expected an array of files relative to tend.toml, like [".env"]"#;
+        let items = match field.value.get_ref() {
+            DeValue::String(_) => vec![Field {
+                name: field.name,
+                path: field.path.clone(),
+                key_span: field.key_span.clone(),
+                value: field.value,
+            }],
+            _ => self.items(field, expected)?,
+        };
+        let mut files = Vec::with_capacity(items.len());
+        for item in &items {
+            let file = self.resolve(self.nonempty_string(item, expected)?);
+            if self.disk == Disk::Checked {
+                match std::fs::metadata(&file) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        return Err(self.at_value(
+                            item,
+                            format!("{} does not exist", file.display()),
+                            "expected an existing file: create it, or remove it from env_files \
+                             (only the implicit .env files are optional)",
+                        ));
+                    }
+                    // Unreadable files are told when the program starts, with what to do.
+                    Err(_) => {}
+                }
+            }
+            files.push(file);
+        }
+        Ok(files)
+    }
+
     /// An absolute path from a path relative to the folder.
     fn resolve(&self, relative: &str) -> PathBuf {
         without_cur_dirs(&self.folder.join(relative))
@@ -464,13 +514,7 @@ impl Ctx<'_> {
                     program.dir = self.resolve(dir);
                 }
                 "env" => program.env = self.env(field)?,
-                "env_files" => {
-                    let files = self.string_list(
-                        field,
-                        r#"expected an array of files relative to tend.toml, like [".env"]"#,
-                    )?;
-                    program.env_files = files.into_iter().map(|f| self.resolve(f)).collect();
-                }
+                "env_files" => program.env_files = self.env_files(field)?,
                 "runner" => {
                     let expected = "expected one of: native, docker, nix, auto";
                     let name = self.string(field, expected)?;

@@ -34,11 +34,12 @@ impl Config {
     /// Reads and parses the file at `path`. See [`Config::parse`].
     ///
     /// # Errors
-    /// [`ConfigError::Read`] if the file cannot be read, otherwise as [`Config::parse`].
+    /// [`ConfigError::Read`] if the file cannot be read, [`ConfigError::Invalid`] if a file
+    /// named in `env_files` does not exist, otherwise as [`Config::parse`].
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let bytes = std::fs::read(path)
             .map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
-        super::parse::parse_bytes(&bytes, path)
+        super::parse::parse_bytes(&bytes, path, super::parse::Disk::Checked)
     }
 
     /// Parses `text` as the content of the file at `path`.

@@ -51,6 +51,75 @@ pub fn sanitize_name(text: &str) -> String {
     if trimmed.is_empty() { "app".to_owned() } else { trimmed.to_owned() }
 }
 
+/// Interpreters whose own name says nothing about the program they run.
+const INTERPRETERS: [&str; 16] = [
+    "python", "python2", "python3", "pypy", "pypy3", "node", "nodejs", "deno", "bun", "ruby",
+    "perl", "php", "sh", "bash", "zsh", "dash",
+];
+
+/// The default app name of `tend run -- COMMAND…`: the command's base name, or, for a known
+/// interpreter (`python3`, `node`, `bash`, …), its script's file stem or its `-m` module, so
+/// that `tend run -- python3 a.py` and `tend run -- python3 b.py` do not collide.
+///
+/// # Errors
+/// For an interpreter given its code inline (`-c`, `-e`, `--eval`): no name can be told; the
+/// message says to pass `--name`.
+///
+/// ```
+/// use tend::config::run_name;
+/// let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+/// assert_eq!(run_name(&words("/usr/bin/python3 -u a.py --port 1")).unwrap(), "a");
+/// assert_eq!(run_name(&words("python3 -m http.server 8000")).unwrap(), "http.server");
+/// assert_eq!(run_name(&words("redis-server --port 7000")).unwrap(), "redis-server");
+/// assert!(run_name(&words("sh -c true")).is_err());
+/// ```
+pub fn run_name(command: &[String]) -> Result<String, String> {
+    let base = |word: &str| {
+        std::path::Path::new(word)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let Some((binary, args)) = command.split_first() else {
+        return Ok(sanitize_name(""));
+    };
+    let binary = base(binary);
+    // `python3.12` is `python3`.
+    let family = binary.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let known = INTERPRETERS.contains(&binary.as_str()) || INTERPRETERS.contains(&family);
+    if !known {
+        return Ok(sanitize_name(&binary));
+    }
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        match word.as_str() {
+            "-m" => {
+                if let Some(module) = words.next() {
+                    return Ok(sanitize_name(module));
+                }
+            }
+            "-c" | "-e" | "--eval" | "-p" | "--print" => {
+                return Err(format!(
+                    "cannot tell a name for `{binary} {word} …` (inline code); pass --name NAME"
+                ));
+            }
+            "-W" | "-X" | "-r" | "--require" | "-I" => {
+                words.next();
+            }
+            "--" => {}
+            option if option.starts_with('-') => {}
+            script => {
+                let stem = std::path::Path::new(script)
+                    .file_stem()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                return Ok(sanitize_name(&stem));
+            }
+        }
+    }
+    Ok(sanitize_name(&binary))
+}
+
 /// Why a value was rejected: the problem and what was expected, for a diagnostic.
 pub(crate) struct Rejection {
     pub(crate) problem: String,
