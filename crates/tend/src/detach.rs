@@ -138,6 +138,7 @@ pub fn notify_failed(error: &str) {
 }
 
 /// The longest handshake the waiting side reads.
+#[cfg(unix)]
 const HANDSHAKE_MAX: u64 = 1024 * 1024;
 
 /// How a command the user typed refers to the app: `-f FILE` unless it is the default
