@@ -7,7 +7,7 @@ use std::time::Duration;
 use tend_supervisor::{Event, EventKind, Exit, ProgramState, Snapshot, Supervisor};
 
 use crate::cli::RunArgs;
-use crate::config::{Config, ProgramConfig, Restart};
+use crate::config::{Config, ProgramConfig, RestartPolicy};
 use crate::exit::{self, CliError};
 use crate::home::AppHome;
 use crate::launch::AppContext;
@@ -89,7 +89,7 @@ pub async fn run(global: &Global, args: RunArgs) -> Result<u8, CliError> {
         None => crate::config::run_name(&args.command).map_err(CliError::error)?,
     };
     let mut program = ProgramConfig::new(name.clone(), args.command.clone(), cwd);
-    program.restart = Restart::from_name(&args.restart).ok_or_else(|| {
+    program.restart = args.restart.parse::<RestartPolicy>().map_err(|_| {
         CliError::error(format!(
             "--restart: unknown policy `{}`; expected always, on-failure or never",
             args.restart
@@ -98,7 +98,7 @@ pub async fn run(global: &Global, args: RunArgs) -> Result<u8, CliError> {
     program.restart_exit_code = Some(args.restart_exit_code);
     program.backoff.initial = args.backoff_initial;
     program.backoff.max = args.backoff_max.max(args.backoff_initial);
-    program.stop.timeout = args.stop_timeout;
+    program.stop.grace = args.stop_timeout;
     let config =
         Config::single(name.clone(), program).map_err(|e| CliError::error(e.to_string()))?;
     let how = Invocation {

@@ -8,7 +8,7 @@ use tend_fs::dotenv::DotenvCache;
 
 use tend_runner::{
     Environment as _, NativeEnvironment, OutputSink, ProcHandle, ProcessEnd, RecordSpec,
-    RunRegistry, Signal, StopPolicy,
+    RunRegistry, StopPolicy,
 };
 use tend_supervisor::{BoxFuture, Exit, LaunchContext, LaunchError, Launcher, Running};
 
@@ -47,8 +47,7 @@ pub struct ProgramLauncher {
 impl ProgramLauncher {
     /// A launcher for `program`, sending output to `sink`.
     pub fn new(app: Arc<AppContext>, program: ProgramConfig, sink: Arc<dyn OutputSink>) -> Self {
-        let signal = program.stop.signal.parse::<Signal>().unwrap_or(Signal::Terminate);
-        let stop = StopPolicy { signal, grace: program.stop.timeout };
+        let stop = program.stop;
         let env = NativeEnvironment::new(program.dir.clone());
         ProgramLauncher { app, program, stop, sink, env }
     }

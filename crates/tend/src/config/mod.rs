@@ -52,7 +52,8 @@ mod tests;
 pub use error::{ConfigError, Diagnostic};
 pub use types::{
     Backoff, Config, DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, DEFAULT_RESTART_EXIT_CODE,
-    InflightConfig, LogConfig, MaxRestarts, ProgramConfig, Restart, Runner, Stop, Watch,
+    InflightConfig, LogConfig, MaxRestarts, ProgramConfig, RestartPolicy, Runner, StopPolicy,
+    Watch,
 };
 pub use values::{
     SIGNALS, is_valid_name, normalize_signal, run_name, sanitize_name, signal_number,

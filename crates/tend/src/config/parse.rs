@@ -15,8 +15,8 @@ use toml::de::{DeTable, DeValue};
 
 use super::error::{ConfigError, Diagnostic};
 use super::types::{
-    Backoff, Config, InflightConfig, LogConfig, MaxRestarts, ProgramConfig, Restart, Runner, Stop,
-    Watch,
+    Backoff, Config, InflightConfig, LogConfig, MaxRestarts, ProgramConfig, RestartPolicy, Runner,
+    StopPolicy, Watch,
 };
 use super::values::{self, NAME_EXPECTED, Rejection, is_valid_name, sanitize_name};
 
@@ -525,7 +525,7 @@ impl Ctx<'_> {
                 "restart" => {
                     let expected = "expected one of: always, on-failure, never";
                     let name = self.string(field, expected)?;
-                    program.restart = Restart::from_name(name).ok_or_else(|| {
+                    program.restart = name.parse::<RestartPolicy>().map_err(|_| {
                         self.at_value(field, format!("unknown restart policy {name:?}"), expected)
                     })?;
                 }
@@ -741,13 +741,13 @@ impl Ctx<'_> {
         Ok(max_restarts)
     }
 
-    fn stop(&self, field: &Field<'_, '_>) -> Result<Stop, ConfigError> {
+    fn stop(&self, field: &Field<'_, '_>) -> Result<StopPolicy, ConfigError> {
         let table = self.table(
             field,
             Some(STOP_KEYS),
             r#"expected a table, like stop = { signal = "TERM", timeout = "10s" }"#,
         )?;
-        let mut stop = Stop::default();
+        let mut stop = StopPolicy::default();
         for field in &table.fields {
             match field.name {
                 "signal" => {
@@ -766,8 +766,7 @@ impl Ctx<'_> {
                             let number = self.integer(field, &expected)?;
                             i32::try_from(number)
                                 .ok()
-                                .and_then(tend_runner::Signal::name_of)
-                                .map(str::to_owned)
+                                .and_then(values::signal_of_number)
                                 .ok_or_else(|| {
                                     self.at_value(
                                         field,
@@ -780,7 +779,7 @@ impl Ctx<'_> {
                     };
                     stop.signal = signal;
                 }
-                "timeout" => stop.timeout = self.duration(field)?,
+                "timeout" => stop.grace = self.duration(field)?,
                 _ => {}
             }
         }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::values::{parse_duration, parse_size};
 use super::*;
+use tend_runner::Signal;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     Config::parse(text, Path::new("tend.toml"))
@@ -533,7 +534,7 @@ watch = false
         env,
         env_files: vec![folder.join(".env"), std::path::absolute("/etc/web.env").unwrap()],
         runner: Runner::Docker,
-        restart: Restart::Always,
+        restart: RestartPolicy::Always,
         restart_exit_code: Some(43),
         backoff: Backoff {
             initial: Duration::from_millis(500),
@@ -542,7 +543,7 @@ watch = false
             reset_after: Duration::from_secs(5400),
         },
         max_restarts: MaxRestarts { count: 3, within: Duration::from_secs(300) },
-        stop: Stop { signal: "INT".into(), timeout: Duration::from_secs(3) },
+        stop: StopPolicy { signal: Signal::Interrupt, grace: Duration::from_secs(3) },
         watch: Some(Watch {
             // Relative to the program's `dir`.
             paths: vec![folder.join("web/src"), folder.join("web/../shared")],
@@ -557,15 +558,15 @@ watch = false
     assert_eq!(api.command, ["node", "server.js", "--port", "8080"]);
     assert_eq!(api.dir, folder);
     assert_eq!(api.runner, Runner::Nix);
-    assert_eq!(api.restart, Restart::Never);
+    assert_eq!(api.restart, RestartPolicy::Never);
     assert_eq!(api.restart_exit_code, None);
-    assert_eq!(api.stop.signal, "HUP");
+    assert_eq!(api.stop.signal, Signal::Hangup);
     assert_eq!(api.watch, Some(Watch::new(vec![folder.clone()])));
     assert_eq!(api.log, LogConfig { max_size: 2048, max_files: 3 }, "inherits [log] key by key");
 
     let worker = config.program("worker").unwrap();
     assert_eq!(worker.runner, Runner::Auto);
-    assert_eq!(worker.restart, Restart::OnFailure);
+    assert_eq!(worker.restart, RestartPolicy::OnFailure);
     assert_eq!(worker.backoff.factor, 3.0);
     assert_eq!(worker.watch, None);
 }
@@ -592,7 +593,7 @@ fn defaults() {
     expected.env = BTreeMap::new();
     assert!(web.env.is_empty() && web.env_files.is_empty());
     assert_eq!(web.runner, Runner::Native);
-    assert_eq!(web.restart, Restart::OnFailure);
+    assert_eq!(web.restart, RestartPolicy::OnFailure);
     assert_eq!(web.restart_exit_code, Some(42));
     assert_eq!(
         web.backoff,
@@ -604,7 +605,7 @@ fn defaults() {
         }
     );
     assert_eq!(web.max_restarts, MaxRestarts { count: 10, within: Duration::from_secs(60) });
-    assert_eq!(web.stop, Stop { signal: "TERM".into(), timeout: Duration::from_secs(10) });
+    assert_eq!(web.stop, StopPolicy { signal: Signal::Terminate, grace: Duration::from_secs(10) });
     assert_eq!(web.watch, None);
     assert_eq!(web.log, LogConfig { max_size: 10 << 20, max_files: 5 });
     assert_eq!(Watch::new(vec![]).debounce, Duration::from_millis(200));
@@ -684,12 +685,12 @@ fn signals_are_normalised() {
         ("2", "INT"),
     ] {
         let config = parse(&web(&format!("stop.signal = {given}"))).unwrap();
-        assert_eq!(config.programs[0].stop.signal, expected, "{given}");
+        assert_eq!(config.programs[0].stop.signal.name(), expected, "{given}");
     }
     for &name in SIGNALS {
-        assert_eq!(normalize_signal(name).as_deref(), Some(name));
+        assert_eq!(normalize_signal(name).map(Signal::name).as_deref(), Some(name));
         let number = signal_number(name).unwrap();
-        assert_eq!(normalize_signal(&number.to_string()).as_deref(), Some(name));
+        assert_eq!(normalize_signal(&number.to_string()).map(Signal::name).as_deref(), Some(name));
     }
     assert_eq!(normalize_signal("SEGV"), None);
     assert_eq!(normalize_signal(""), None);
@@ -833,8 +834,8 @@ fn runner_and_restart_names_round_trip() {
         assert_eq!(Runner::from_name(runner.as_str()), Some(runner));
         assert_eq!(runner.to_string(), runner.as_str());
     }
-    for restart in Restart::ALL {
-        assert_eq!(Restart::from_name(restart.as_str()), Some(restart));
+    for restart in [RestartPolicy::Always, RestartPolicy::OnFailure, RestartPolicy::Never] {
+        assert_eq!(restart.as_str().parse::<RestartPolicy>(), Ok(restart));
     }
     assert_eq!(Runner::from_name("Native"), None);
 }

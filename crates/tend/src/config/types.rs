@@ -111,7 +111,7 @@ pub struct ProgramConfig {
     /// Where the program runs.
     pub runner: Runner,
     /// When the program is restarted after it ends.
-    pub restart: Restart,
+    pub restart: RestartPolicy,
     /// Exit code meaning "restart me now" (no backoff, not a crash); `None` turns it off.
     pub restart_exit_code: Option<i32>,
     /// Delay between crash restarts.
@@ -119,7 +119,7 @@ pub struct ProgramConfig {
     /// Crash-loop guard: more crashes than this and the program is fatal.
     pub max_restarts: MaxRestarts,
     /// How the program is stopped.
-    pub stop: Stop,
+    pub stop: StopPolicy,
     /// Restart when files change, if set.
     pub watch: Option<Watch>,
     /// Rotation of the program's log.
@@ -136,11 +136,11 @@ impl ProgramConfig {
             env: BTreeMap::new(),
             env_files: Vec::new(),
             runner: Runner::default(),
-            restart: Restart::default(),
+            restart: RestartPolicy::default(),
             restart_exit_code: Some(DEFAULT_RESTART_EXIT_CODE),
             backoff: Backoff::default(),
             max_restarts: MaxRestarts::default(),
-            stop: Stop::default(),
+            stop: StopPolicy::default(),
             watch: None,
             log: LogConfig::default(),
         }
@@ -187,60 +187,13 @@ impl fmt::Display for Runner {
     }
 }
 
-/// When a program that ended is started again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Restart {
-    /// After any ending, even exit 0.
-    Always,
-    /// After a crash (non-zero exit or a signal), not after exit 0.
-    #[default]
-    OnFailure,
-    /// Never (the restart exit code still restarts it).
-    Never,
-}
-
-impl Restart {
-    /// Every policy, in documentation order.
-    pub const ALL: [Restart; 3] = [Restart::Always, Restart::OnFailure, Restart::Never];
-
-    /// The name used in `tend.toml`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Restart::Always => "always",
-            Restart::OnFailure => "on-failure",
-            Restart::Never => "never",
-        }
-    }
-
-    /// The policy with this `tend.toml` name, if any.
-    pub fn from_name(name: &str) -> Option<Restart> {
-        Restart::ALL.into_iter().find(|r| r.as_str() == name)
-    }
-}
-
-impl fmt::Display for Restart {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Backoff and the crash-loop guard are the supervisor's own types: the config fills them in.
 pub use tend_supervisor::{Backoff, MaxRestarts};
 
-/// Graceful stop: `signal` to the process group, then SIGKILL after `timeout`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stop {
-    /// Signal name without `SIG`, one of [`SIGNALS`](super::SIGNALS), like `"TERM"`.
-    pub signal: String,
-    /// How long to wait before SIGKILL.
-    pub timeout: Duration,
-}
-
-impl Default for Stop {
-    fn default() -> Stop {
-        Stop { signal: "TERM".to_owned(), timeout: Duration::from_secs(10) }
-    }
-}
+/// The restart policy is the supervisor's own type, and the graceful stop (signal, then
+/// SIGKILL after its grace) the runner's: the config fills them in.
+pub use tend_runner::StopPolicy;
+pub use tend_supervisor::RestartPolicy;
 
 /// Restart a program when files under `paths` change.
 #[derive(Debug, Clone, PartialEq, Eq)]

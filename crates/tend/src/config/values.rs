@@ -198,14 +198,19 @@ pub(crate) fn check_size(bytes: u64) -> Result<u64, Rejection> {
     Ok(bytes)
 }
 
-/// Normalizes a signal given by name (`TERM`, `SIGTERM`, `term`) or number (`"15"`) to its
-/// name without `SIG`, if it is one of [`SIGNALS`]. The names and numbers are the runner's
-/// ([`tend_runner::Signal`]), so the config accepts exactly what tend can send.
-pub fn normalize_signal(text: &str) -> Option<String> {
+/// The signal given by name (`TERM`, `SIGTERM`, `term`) or number (`"15"`), if it is one of
+/// [`SIGNALS`]. The names and numbers are the runner's ([`tend_runner::Signal`]), so the
+/// config accepts exactly what tend can send.
+pub fn normalize_signal(text: &str) -> Option<Signal> {
     match text.trim().parse::<Signal>().ok()? {
-        Signal::Custom(number) => Signal::name_of(number).map(str::to_owned),
-        signal => Some(signal.name()),
+        Signal::Custom(number) => signal_of_number(number),
+        signal => Some(signal),
     }
+}
+
+/// The named signal (one of [`SIGNALS`]) with this number on this platform.
+pub fn signal_of_number(number: i32) -> Option<Signal> {
+    Signal::name_of(number)?.parse::<Signal>().ok()
 }
 
 /// The number of a signal named as in [`SIGNALS`] (`"TERM"`) on this platform.

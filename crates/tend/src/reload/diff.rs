@@ -131,12 +131,12 @@ mod tests {
                 p.env.insert("K".into(), "v".into());
             },
             |p| p.env_files.push(PathBuf::from("/app/.env.web")),
-            |p| p.restart = crate::config::Restart::Always,
+            |p| p.restart = crate::config::RestartPolicy::Always,
             |p| p.restart_exit_code = None,
             |p| p.backoff.initial = std::time::Duration::from_millis(10),
             |p| p.max_restarts.count = 1,
-            |p| p.stop.signal = "INT".into(),
-            |p| p.stop.timeout = std::time::Duration::from_secs(1),
+            |p| p.stop.signal = tend_runner::Signal::Interrupt,
+            |p| p.stop.grace = std::time::Duration::from_secs(1),
             |p| p.watch = Some(Watch::new(vec![PathBuf::from("/app/src")])),
             |p| p.log.max_files = 1,
         ];

@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tend_supervisor::{
-    Policy, ProgramHandle, ProgramSpec, ProgramState, RestartPolicy, RestartReason, Supervisor,
+    Policy, ProgramHandle, ProgramSpec, ProgramState, RestartReason, Supervisor,
 };
 use tokio::sync::Mutex;
 
 use super::diff::{app_level_changes, diff};
 use super::watch::ProgramWatcher;
-use crate::config::{Config, ProgramConfig, Restart, Runner};
+use crate::config::{Config, ProgramConfig, Runner};
 use crate::control::server::Runners;
 use crate::launch::{AppContext, ProgramLauncher};
 use crate::logfile::RotatingFile;
@@ -203,11 +203,7 @@ fn watch(state: &mut State, program: &ProgramConfig, handle: ProgramHandle) {
 /// The supervisor's policy for `program`.
 pub fn policy_of(program: &ProgramConfig) -> Policy {
     Policy {
-        restart: match program.restart {
-            Restart::Always => RestartPolicy::Always,
-            Restart::OnFailure => RestartPolicy::OnFailure,
-            Restart::Never => RestartPolicy::Never,
-        },
+        restart: program.restart,
         restart_exit_code: program.restart_exit_code,
         backoff: program.backoff,
         max_restarts: program.max_restarts,
