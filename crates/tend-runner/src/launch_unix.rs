@@ -6,7 +6,7 @@ use std::os::fd::AsRawFd as _;
 use crate::child_record::ChildRecord;
 use crate::proc::Launched;
 use crate::records::RunRecord;
-use crate::{ProcHandle, ProcessEnd, RunnerError, os, sys, tree};
+use crate::{Exit, ProcHandle, RunnerError, os, sys, tree};
 
 /// Spawns `cmd` as the leader of a new process group. With `record`, the forked child writes
 /// it (completed with its pid and start time) before `exec`, and the program never runs
@@ -59,8 +59,8 @@ pub(crate) async fn launch(
     let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
     let wait = Box::pin(async move {
         match child.wait().await {
-            Ok(status) => ProcessEnd::from(status),
-            Err(_) => ProcessEnd::Exited(-1),
+            Ok(status) => Exit::from(status),
+            Err(_) => Exit::Code(-1),
         }
     });
     Ok(Launched { pid, start_time, stdin, stdout, stderr, wait })

@@ -11,7 +11,7 @@ use process_wrap::tokio::{CommandWrap, JobObject, KillOnDrop};
 use crate::proc::Launched;
 use crate::proc::Shared;
 use crate::records::RunRecord;
-use crate::{ProcHandle, ProcessEnd, RunnerError, os, tree};
+use crate::{Exit, ProcHandle, RunnerError, os, tree};
 
 /// Spawns `cmd` in a new job object and records it.
 pub(crate) async fn launch(
@@ -50,8 +50,8 @@ pub(crate) async fn launch(
             let kill = tokio::select! {
                 status = child.wait() => {
                     break match status {
-                        Ok(status) => ProcessEnd::from(status),
-                        Err(_) => ProcessEnd::Exited(-1),
+                        Ok(status) => Exit::from(status),
+                        Err(_) => Exit::Code(-1),
                     };
                 }
                 Some(()) = kill_rx.recv() => true,

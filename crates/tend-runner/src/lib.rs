@@ -23,7 +23,7 @@
 //! let mut proc = env.new_proc("sh", &["-c".into(), "echo hi; exit 3".into()])?;
 //! proc.output(Arc::new(sink.clone()));
 //! let end = proc.run().await?;
-//! assert_eq!(end, tend_runner::ProcessEnd::Exited(3));
+//! assert_eq!(end, tend_runner::Exit::Code(3));
 //! assert_eq!(sink.lines()[0].1, "hi");
 //! # Ok(()) }
 //! ```
@@ -53,10 +53,10 @@
 
 #[cfg(unix)]
 mod child_record;
+mod end;
 mod environment;
 mod envvars;
 mod error;
-mod exit;
 mod output;
 mod ports;
 mod proc;
@@ -88,10 +88,10 @@ mod os;
 #[path = "os/portable.rs"]
 mod os;
 
+pub use end::Exit;
 pub use environment::{BoxFuture, Environment, NativeEnvironment, RunnerKind};
 pub use envvars::EnvVars;
 pub use error::RunnerError;
-pub use exit::ProcessEnd;
 pub use output::{LineSplitter, MAX_LINE, MemorySink, OutputSink, StdioSink, Stream};
 pub use ports::{find_free_port, is_port_free, wait_port_released};
 pub use proc::{Proc, ProcHandle, ProcState, RecordSpec, StopPolicy, StopReport};

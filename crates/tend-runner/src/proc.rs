@@ -14,7 +14,7 @@ use crate::output::{self, OutputSink, StdioSink, Stream};
 use crate::platform;
 use crate::records::{Owner, RECORD_VERSION, RunRecord, RunRegistry, current_boot_id};
 use crate::tree::Tree;
-use crate::{EnvVars, ProcessEnd, RUN_ID_VAR, RunnerError, Signal, tree};
+use crate::{EnvVars, Exit, RUN_ID_VAR, RunnerError, Signal, tree};
 
 /// How a process is stopped: `signal` to its whole tree, up to `grace` for it to exit, then
 /// SIGKILL.
@@ -54,7 +54,7 @@ pub enum ProcState {
         pid: u32,
     },
     /// Ended.
-    Exited(ProcessEnd),
+    Exited(Exit),
     /// Never ran: start failed, or stop came first.
     Failed(String),
 }
@@ -63,7 +63,7 @@ pub enum ProcState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StopReport {
     /// How the process ended, if it ran.
-    pub end: Option<ProcessEnd>,
+    pub end: Option<Exit>,
     /// How many processes of its tree needed SIGKILL.
     pub killed: usize,
     /// Processes of its tree still alive after SIGKILL (tend reports, never pretends).
@@ -385,7 +385,7 @@ impl Proc {
     ///
     /// # Errors
     /// As [`Proc::start`].
-    pub async fn run(&mut self) -> Result<ProcessEnd, RunnerError> {
+    pub async fn run(&mut self) -> Result<Exit, RunnerError> {
         self.start().await?;
         self.wait().await
     }
@@ -394,7 +394,7 @@ impl Proc {
     ///
     /// # Errors
     /// As [`ProcHandle::wait`].
-    pub async fn wait(&mut self) -> Result<ProcessEnd, RunnerError> {
+    pub async fn wait(&mut self) -> Result<Exit, RunnerError> {
         self.handle_inner().clone().wait().await
     }
 
@@ -421,7 +421,7 @@ pub(crate) struct Launched {
     pub stderr: Option<tokio::process::ChildStderr>,
     /// Resolves when the leader has ended (and, on Unix, been reaped; on Windows, its job has
     /// been terminated).
-    pub wait: crate::BoxFuture<'static, ProcessEnd>,
+    pub wait: crate::BoxFuture<'static, Exit>,
 }
 
 /// The buffer of the in-memory pipes of [`Proc::stdin_pipe`] and [`Proc::stdout_pipe`].
@@ -478,7 +478,7 @@ impl ProcHandle {
     /// # Errors
     /// [`RunnerError::NotStarted`] at once if it was never started, or
     /// [`RunnerError::StartFailed`] if it failed to start or was stopped before starting.
-    pub async fn wait(&self) -> Result<ProcessEnd, RunnerError> {
+    pub async fn wait(&self) -> Result<Exit, RunnerError> {
         let mut rx = self.shared.state.subscribe();
         let state = rx
             .wait_for(|s| !matches!(s, ProcState::Running { .. }))

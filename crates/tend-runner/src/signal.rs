@@ -39,6 +39,22 @@ pub enum Signal {
 pub const SIGNAL_NAMES: &[&str] =
     &["HUP", "INT", "QUIT", "KILL", "USR1", "USR2", "TERM", "ALRM", "WINCH", "CONT", "STOP"];
 
+/// Signals that end a process that crashed (not sent by tend), with this platform's numbers
+/// (Windows, which has none, gets the Linux ones).
+#[cfg(unix)]
+const CRASH_SIGNALS: [(i32, &str); 7] = [
+    (libc::SIGSEGV, "SEGV"),
+    (libc::SIGABRT, "ABRT"),
+    (libc::SIGBUS, "BUS"),
+    (libc::SIGFPE, "FPE"),
+    (libc::SIGILL, "ILL"),
+    (libc::SIGPIPE, "PIPE"),
+    (libc::SIGTRAP, "TRAP"),
+];
+#[cfg(not(unix))]
+const CRASH_SIGNALS: [(i32, &str); 7] =
+    [(11, "SEGV"), (6, "ABRT"), (7, "BUS"), (8, "FPE"), (4, "ILL"), (13, "PIPE"), (5, "TRAP")];
+
 impl Signal {
     /// The short name without `SIG` (`"TERM"`), or the number for [`Signal::Custom`].
     ///
@@ -101,12 +117,18 @@ impl Signal {
         }
     }
 
-    /// The name of a signal number, if it is one of the well-known ones (`9` → `"KILL"`).
+    /// The name of a signal number without `SIG`, if it is one of the well-known ones: the
+    /// signals tend can send (`9` → `"KILL"`), and those a crash ends a process with
+    /// (`SEGV`, `ABRT`, `BUS`, `FPE`, `ILL`, `PIPE`, `TRAP`). This is tend's one signal-name
+    /// table: exit reports and the config both use it.
     pub fn name_of(number: i32) -> Option<&'static str> {
         SIGNAL_NAMES
             .iter()
             .copied()
             .find(|name| name.parse::<Signal>().map(|s| s.number() == number).unwrap_or(false))
+            .or_else(|| {
+                CRASH_SIGNALS.iter().find(|(n, _)| *n == number).map(|(_, name)| *name)
+            })
     }
 }
 

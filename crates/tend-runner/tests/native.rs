@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::*;
 use tend_runner::{
-    Environment as _, MemorySink, NativeEnvironment, ProcessEnd, RecordSpec, RunRegistry,
-    RunnerError, Signal, StopPolicy, Stream,
+    Environment as _, Exit, MemorySink, NativeEnvironment, RecordSpec, RunRegistry, RunnerError,
+    Signal, StopPolicy, Stream,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -28,7 +28,7 @@ async fn runs_to_completion_with_output_and_code() {
     let mut proc = env().new_proc("sh", &args(&["-c", "echo out; echo err >&2; exit 3"])).unwrap();
     proc.output(Arc::new(sink.clone()));
     let end = tokio::time::timeout(LIMIT, proc.run()).await.unwrap().unwrap();
-    assert_eq!(end, ProcessEnd::Exited(3));
+    assert_eq!(end, Exit::Code(3));
     let mut lines = sink.lines();
     lines.sort_by_key(|(s, _)| *s == Stream::Stderr);
     assert_eq!(lines, vec![(Stream::Stdout, "out".into()), (Stream::Stderr, "err".into())]);
@@ -59,9 +59,9 @@ async fn many_waiters_share_one_result_and_start_twice_fails() {
     proc.start().await.unwrap();
     assert!(matches!(proc.start().await, Err(RunnerError::AlreadyStarted)));
     let (x, y) = tokio::join!(a.wait(), b.wait());
-    assert_eq!(x.unwrap(), ProcessEnd::Exited(7));
-    assert_eq!(y.unwrap(), ProcessEnd::Exited(7));
-    assert_eq!(proc.wait().await.unwrap(), ProcessEnd::Exited(7));
+    assert_eq!(x.unwrap(), Exit::Code(7));
+    assert_eq!(y.unwrap(), Exit::Code(7));
+    assert_eq!(proc.wait().await.unwrap(), Exit::Code(7));
 }
 
 #[tokio::test]
@@ -144,7 +144,7 @@ async fn stop_ends_the_whole_tree_including_escaped_descendants() {
     assert_eq!(pids.len(), 4, "leader, group child, setsid child, orphan: {pids:?}");
     assert!(pids.iter().all(|&p| alive(p)));
     let report = proc.stop().await.unwrap();
-    assert_eq!(report.end, Some(ProcessEnd::Signalled(15)));
+    assert_eq!(report.end, Some(Exit::Signal(15)));
     assert!(report.survivors.is_empty(), "{report:?}");
     assert_eq!(wait_all_dead(&pids, Duration::from_secs(5)).await, Vec::<u32>::new());
 }
@@ -179,7 +179,7 @@ async fn a_program_ignoring_the_stop_signal_is_killed_after_the_grace() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let report = proc.stop().await.unwrap();
-    assert_eq!(report.end, Some(ProcessEnd::Signalled(9)));
+    assert_eq!(report.end, Some(Exit::Signal(9)));
     assert_eq!(report.killed, 1);
     assert!(report.survivors.is_empty());
     assert!(!proc.is_running());

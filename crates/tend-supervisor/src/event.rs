@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::exit::Exit;
+use crate::Exit;
 use crate::launcher::LaunchError;
 use crate::policy::RestartReason;
 

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::exit::Exit;
+use crate::Exit;
 use crate::policy::RestartReason;
 
 /// A boxed, sendable future, as returned by the [`Launcher`] and [`Running`] methods.

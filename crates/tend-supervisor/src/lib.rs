@@ -98,7 +98,6 @@
 mod backoff;
 mod error;
 mod event;
-mod exit;
 mod launcher;
 mod machine;
 mod policy;
@@ -109,7 +108,6 @@ mod tally;
 pub use backoff::{Backoff, BackoffIter};
 pub use error::{ParseError, SupervisorError};
 pub use event::{Event, EventKind, EventReceiver};
-pub use exit::Exit;
 pub use launcher::{BoxFuture, LaunchContext, LaunchError, Launcher, Running};
 pub use machine::Cause;
 pub use policy::{
@@ -119,3 +117,4 @@ pub use policy::{
 pub use program::{ProgramHandle, ProgramSpec, ProgramState, Snapshot};
 pub use supervisor::{Hold, Supervisor};
 pub use tally::{Death, DeathKind, DeathTally};
+pub use tend_runner::Exit;

@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
+use crate::Exit;
 use crate::event::EventKind;
-use crate::exit::Exit;
 use crate::launcher::LaunchError;
 use crate::policy::{Decision, Policy, RestartReason, classify, decide, decide_spawn_failure};
 use crate::program::ProgramState;

@@ -5,9 +5,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::Exit;
 use crate::backoff::Backoff;
 use crate::error::ParseError;
-use crate::exit::Exit;
 use crate::tally::{DeathKind, DeathTally};
 
 /// When a program that ended by itself is started again (`restart` in `tend.toml`).

@@ -9,9 +9,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
+use crate::Exit;
 use crate::error::SupervisorError;
 use crate::event::{Event, EventKind};
-use crate::exit::Exit;
 use crate::launcher::{LaunchContext, Launcher, Running};
 use crate::machine::{Action, Cause, Core, Input, Phase};
 use crate::policy::{Policy, RestartReason};

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::exit::Exit;
+use crate::Exit;
 
 /// What a run's end meant to the restart policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use tend_fs::dotenv::DotenvCache;
 
 use tend_runner::{
-    Environment as _, NativeEnvironment, OutputSink, ProcHandle, ProcessEnd, RecordSpec,
-    RunRegistry, StopPolicy,
+    Environment as _, Exit, NativeEnvironment, OutputSink, ProcHandle, RecordSpec, RunRegistry,
+    StopPolicy,
 };
-use tend_supervisor::{BoxFuture, Exit, LaunchContext, LaunchError, Launcher, Running};
+use tend_supervisor::{BoxFuture, LaunchContext, LaunchError, Launcher, Running};
 
 use crate::config::ProgramConfig;
 use crate::environment;
@@ -143,7 +143,7 @@ pub fn last_exit_text(exit: Exit) -> String {
     match exit {
         Exit::Code(code) => format!("exit:{code}"),
         Exit::Signal(number) => match exit.signal_name() {
-            Some(name) => format!("signal:{}", name.trim_start_matches("SIG")),
+            Some(name) => format!("signal:{name}"),
             None => format!("signal:{number}"),
         },
     }
@@ -161,20 +161,13 @@ impl Launcher for ProgramLauncher {
 /// A running `tend-runner` process, as the supervisor sees it.
 pub struct RunningProc(pub ProcHandle);
 
-fn to_exit(end: ProcessEnd) -> Exit {
-    match end {
-        ProcessEnd::Exited(code) => Exit::Code(code),
-        ProcessEnd::Signalled(signal) => Exit::Signal(signal),
-    }
-}
-
 impl Running for RunningProc {
     fn pid(&self) -> Option<u32> {
         self.0.pid()
     }
 
     fn wait(&self) -> BoxFuture<'_, Exit> {
-        Box::pin(async move { self.0.wait().await.map(to_exit).unwrap_or(Exit::Code(-1)) })
+        Box::pin(async move { self.0.wait().await.unwrap_or(Exit::Code(-1)) })
     }
 
     fn stop(&self) -> BoxFuture<'_, Exit> {
@@ -187,9 +180,9 @@ impl Running for RunningProc {
                             report.survivors
                         );
                     }
-                    report.end.map(to_exit).unwrap_or(Exit::Code(-1))
+                    report.end.unwrap_or(Exit::Code(-1))
                 }
-                Err(_) => self.0.wait().await.map(to_exit).unwrap_or(Exit::Code(-1)),
+                Err(_) => self.0.wait().await.unwrap_or(Exit::Code(-1)),
             }
         })
     }

@@ -41,7 +41,7 @@ pub struct ProgramStatus {
     /// How many times it was restarted in this run of the app.
     pub restarts: u32,
     /// How its last run ended.
-    pub last_exit: Option<LastExit>,
+    pub last_exit: Option<Exit>,
     /// CPU time (user + system) of its current run's main process, in seconds.
     pub cpu_secs: Option<f64>,
     /// Resident memory of its current run's main process, in bytes.
@@ -66,25 +66,6 @@ pub struct Restarting {
     pub restarting: bool,
     /// The pid of the tend that restarts (after a re-execution in place, the same pid).
     pub pid: u32,
-}
-
-/// How a run ended: `{"code": N}` or `{"signal": N}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LastExit {
-    /// It exited with this code.
-    Code(i32),
-    /// It was killed by this signal.
-    Signal(i32),
-}
-
-impl From<Exit> for LastExit {
-    fn from(exit: Exit) -> Self {
-        match exit {
-            Exit::Code(code) => LastExit::Code(code),
-            Exit::Signal(signal) => LastExit::Signal(signal),
-        }
-    }
 }
 
 /// The body of `POST /v1/inflight`: `{"id": "…", "label": "…", "program": "…"}` (`label`
@@ -192,7 +173,7 @@ pub fn program_status(snapshot: &Snapshot, uptime: Duration, runner: &str) -> Pr
         pid,
         uptime_secs: running.then_some(uptime.as_secs()),
         restarts: snapshot.restarts,
-        last_exit: snapshot.last_exit.map(LastExit::from),
+        last_exit: snapshot.last_exit,
         cpu_secs: stats.map(|s| (s.cpu_time.as_secs_f64() * 100.0).round() / 100.0),
         rss_bytes: stats.map(|s| s.rss_bytes),
         runner: runner.to_owned(),
@@ -213,9 +194,9 @@ mod tests {
 
     #[test]
     fn last_exit_is_tagged() {
-        assert_eq!(serde_json::to_string(&LastExit::Code(3)).unwrap(), r#"{"code":3}"#);
-        assert_eq!(serde_json::to_string(&LastExit::Signal(9)).unwrap(), r#"{"signal":9}"#);
-        let none: Option<LastExit> = None;
+        assert_eq!(serde_json::to_string(&Exit::Code(3)).unwrap(), r#"{"code":3}"#);
+        assert_eq!(serde_json::to_string(&Exit::Signal(9)).unwrap(), r#"{"signal":9}"#);
+        let none: Option<Exit> = None;
         assert_eq!(serde_json::to_string(&none).unwrap(), "null");
     }
 

@@ -188,8 +188,8 @@ fn row(p: &ProgramStatus) -> [String; 9] {
         }),
         p.restarts.to_string(),
         p.last_exit.map_or_else(dash, |e| match e {
-            crate::control::api::LastExit::Code(code) => format!("code {code}"),
-            crate::control::api::LastExit::Signal(signal) => format!("signal {signal}"),
+            tend_supervisor::Exit::Code(code) => format!("code {code}"),
+            tend_supervisor::Exit::Signal(signal) => format!("signal {signal}"),
         }),
         p.cpu_secs.map_or_else(dash, |s| format!("{s:.2}s")),
         p.rss_bytes.map_or_else(dash, bytes),
@@ -357,7 +357,7 @@ async fn finish_down(global: &Global, target: &Target) -> Result<u8, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::control::api::LastExit;
+    use tend_supervisor::Exit;
 
     #[test]
     fn table_lines_up() {
@@ -373,7 +373,7 @@ mod tests {
                     pid: Some(1234),
                     uptime_secs: Some(75),
                     restarts: 2,
-                    last_exit: Some(LastExit::Signal(15)),
+                    last_exit: Some(Exit::Signal(15)),
                     cpu_secs: Some(0.5),
                     rss_bytes: Some(3 * 1024 * 1024),
                     runner: "native".into(),
