@@ -126,9 +126,7 @@ impl Signal {
             .iter()
             .copied()
             .find(|name| name.parse::<Signal>().map(|s| s.number() == number).unwrap_or(false))
-            .or_else(|| {
-                CRASH_SIGNALS.iter().find(|(n, _)| *n == number).map(|(_, name)| *name)
-            })
+            .or_else(|| CRASH_SIGNALS.iter().find(|(n, _)| *n == number).map(|(_, name)| *name))
     }
 }
 

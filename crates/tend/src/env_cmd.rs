@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::environment::{self, Source, Var};
 use crate::exit::CliError;
 use crate::home::AppHome;
-use crate::launch::{AppContext, tend_vars};
+use crate::launch::{AppContext, Start, program_environment};
 
 /// Options of `tend env`.
 #[derive(Debug, Clone, Copy)]
@@ -54,9 +54,10 @@ pub fn show(
         })?],
         None => config.programs.iter().collect(),
     };
+    let home = AppHome::new(&global.home, &config.name);
     let context = AppContext {
-        home: AppHome::new(&global.home, &config.name),
-        startup_kind: "start".into(),
+        startup_kind: crate::lifecycle::startup::predict(&home).as_str().into(),
+        home,
         tend_home: global.home.clone(),
         folder: config.folder.clone(),
         recovery: None,
@@ -66,15 +67,18 @@ pub fn show(
     let inherited = environment::inherited();
     let mut listing = Vec::new();
     for program in programs {
-        let files = environment::dotenv_files(&context.tend_home, &context.folder, program);
-        let file_vars = environment::from_files(&context.dotenv, &files)
-            .map_err(|e| CliError::error(crate::exit::chain(&e)))?;
-        let mut tend = tend_vars(&context, program, 0, "start", None);
-        tend.push((
-            tend_runner::RUN_ID_VAR.to_string(),
-            "(a new random token at each start)".into(),
-        ));
-        let vars = environment::combine(&tend, &program.env, &inherited, file_vars);
+        let start = Start { restart_count: 0, reason: "start", last_exit: None };
+        let mut vars = program_environment(&context, program, &start, &inherited)
+            .map_err(|e| CliError::error(environment::unreadable(&e)))?;
+        let run_id = tend_runner::RUN_ID_VAR.to_string();
+        vars.insert(
+            run_id.clone(),
+            Var {
+                key: run_id,
+                value: "(a new random token at each start)".into(),
+                source: Source::Tend,
+            },
+        );
         listing.push((program.name.clone(), vars.into_values().collect::<Vec<Var>>()));
     }
     let shown = |var: &Var| -> String {

@@ -60,28 +60,23 @@ impl ProgramLauncher {
         let plain = |e: &(dyn std::error::Error + 'static)| LaunchError::new(crate::exit::chain(e));
         let mut proc = self.env.new_proc(binary, args).map_err(|e| plain(&e))?;
         let home = &self.app.home;
-        let files = environment::dotenv_files(&self.app.tend_home, &self.app.folder, &self.program);
-        let file_vars = environment::from_files(&self.app.dotenv, &files)
+        let start = Start {
+            restart_count: ctx.restart_count,
+            reason: ctx.reason.as_str(),
+            last_exit: ctx.last_exit,
+        };
+        let vars = program_environment(&self.app, &self.program, &start, &environment::inherited())
             .map_err(|e| LaunchError::new(environment::unreadable(&e)))?;
         let mut secrets = Vec::new();
-        for (key, var) in file_vars {
-            // A dotenv file never overrides tend's environment or the config's `env`.
-            if std::env::var_os(&key).is_none() && !self.program.env.contains_key(&key) {
-                proc.env(key, var.value.as_str());
-                secrets.push(var.value);
+        for var in vars.into_values() {
+            // What tend itself has, the process inherits as it is.
+            if var.source == environment::Source::Environment {
+                continue;
             }
-        }
-        for (key, value) in &self.program.env {
-            proc.env(key.as_str(), value.as_str());
-        }
-        for (key, value) in tend_vars(
-            &self.app,
-            &self.program,
-            ctx.restart_count,
-            ctx.reason.as_str(),
-            ctx.last_exit,
-        ) {
-            proc.env(key, value);
+            if var.is_secret() {
+                secrets.push(var.value.clone());
+            }
+            proc.env(var.key, var.value);
         }
         proc.output(self.sink.clone()).stop_policy(self.stop).record(RecordSpec {
             registry: RunRegistry::new(home.runs()),
@@ -94,6 +89,37 @@ impl ProgramLauncher {
             Err(e) => Err(LaunchError::new(environment::mask(&crate::exit::chain(&e), &secrets))),
         }
     }
+}
+
+/// One start of a program, as its environment tells it.
+#[derive(Debug, Clone, Copy)]
+pub struct Start<'a> {
+    /// `TEND_RESTART_COUNT`.
+    pub restart_count: u32,
+    /// `TEND_RESTART_REASON`.
+    pub reason: &'a str,
+    /// `TEND_LAST_EXIT`: how the previous run ended.
+    pub last_exit: Option<Exit>,
+}
+
+/// The whole environment of one start of `program`, each variable with where it comes from,
+/// by precedence (lowest first): dotenv files, tend's own environment (`inherited`), the
+/// config's `env`, tend's variables. The one place this is computed: spawns and `tend env`
+/// both use it, so `tend env` shows what a program gets. (`TEND_RUN_ID` is added by the runner
+/// at each spawn.)
+///
+/// # Errors
+/// A dotenv file that exists but cannot be read.
+pub fn program_environment(
+    app: &AppContext,
+    program: &ProgramConfig,
+    start: &Start<'_>,
+    inherited: &std::collections::BTreeMap<String, String>,
+) -> Result<std::collections::BTreeMap<String, environment::Var>, tend_fs::FsError> {
+    let files = environment::dotenv_files(&app.tend_home, &app.folder, program);
+    let file_vars = environment::from_files(&app.dotenv, &files)?;
+    let tend = tend_vars(app, program, start.restart_count, start.reason, start.last_exit);
+    Ok(environment::combine(&tend, &program.env, inherited, file_vars))
 }
 
 /// The variables tend gives a program (`TEND_*`), for a start with `restart_count` and

@@ -145,3 +145,48 @@ fn a_restarted_program_is_told_how_its_last_run_ended() {
     tend.signal(libc::SIGTERM);
     tend.wait().assert_code(0);
 }
+
+fn text_of(sb: &Sandbox) -> String {
+    text(&sb.app("same").dir)
+}
+
+#[test]
+fn tend_env_prints_exactly_what_a_spawned_program_sees() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sb = Sandbox::new();
+    let dump = sb.path("env");
+    let secrets = sb.write(".env", "API_KEY=s3cr3t-value\nSHARED=from-dotenv\n");
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+    sb.write(
+        "tend.toml",
+        &format!(
+            "name = \"same\"\n[programs.p]\ncommand = [{}, \"env-dump\", {}]\nenv = {{ SHARED = \"from-config\", PORT = \"8080\" }}\n",
+            toml_str(&testbin_str()),
+            toml_str(&text(&dump))
+        ),
+    );
+    let shown = sb.run(&["env", "p", "--json", "--show-secrets"]);
+    shown.assert_code(0);
+    let json: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    let listed: BTreeMap<String, String> = json["programs"]["p"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["key"].as_str().unwrap().to_owned(), v["value"].as_str().unwrap().to_owned()))
+        .filter(|(key, _)| key != "TEND_RUN_ID")
+        .collect();
+
+    let tend = sb.spawn(&["up"]);
+    let text = sb.wait_text(&dump, "TEND_STATE_DIR=");
+    let _guard = KillOnDrop::new(&processes_with_env("TEND_STATE_DIR", &text_of(&sb)));
+    let seen: BTreeMap<String, String> = env_of(&text)
+        .into_iter()
+        .filter(|(key, _)| *key != "TEND_RUN_ID")
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    assert_eq!(listed, seen, "tend env (left) and the program's environment (right) differ");
+    assert_eq!(seen.get("API_KEY").map(String::as_str), Some("s3cr3t-value"));
+    assert_eq!(seen.get("SHARED").map(String::as_str), Some("from-config"));
+    tend.signal(libc::SIGTERM);
+    tend.wait().assert_code(0);
+}

@@ -81,6 +81,18 @@ pub fn under_service_manager(var: impl Fn(&str) -> Option<String>) -> bool {
         || var("INVOCATION_ID").is_some_and(|v| !v.is_empty())
 }
 
+/// How a start of the app at `home` would be classified now, read without changing anything
+/// (for `tend env`, which shows a program's `TEND_STARTUP_KIND`).
+pub fn predict(home: &AppHome) -> StartupKind {
+    let previous = state::load(&home.state_file()).ok().and_then(|loaded| loaded.state);
+    classify(
+        previous.as_ref(),
+        &boot_id(env_var),
+        home.restart_sentinel().exists(),
+        under_service_manager(env_var),
+    )
+}
+
 fn env_var(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
