@@ -29,6 +29,9 @@ pub struct ServerConfig {
     pub inflight: std::sync::Arc<crate::inflight::InflightState>,
     /// `POST /v1/app/restart` sends its request here: the whole app restarts.
     pub restart_app: UnboundedSender<crate::lifecycle::restart::RestartRequest>,
+    /// How many connections it holds at most (`descriptors::API_CONNECTIONS`, fewer under a
+    /// tight descriptor limit).
+    pub max_connections: usize,
 }
 
 /// Each program's runner (`native`…) by name, shared with whoever changes the set of
