@@ -326,9 +326,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_kept_alive_connection_may_be_silent_for_the_idle_timeout() {
         let (mut server, mut client, activity) = connection();
-        client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
-        let mut buf = [0u8; 64];
-        server.read(&mut buf).await.unwrap();
+        let head = b"GET / HTTP/1.1\r\n\r\n";
+        client.write_all(head).await.unwrap();
+        let mut buf = [0u8; 18];
+        server.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, head);
         // The head was whole: answered, then done.
         drop(activity.begin());
         let (after, why) = read_until_error(&mut server).await;
