@@ -66,7 +66,7 @@ fn five_hundred_programs_run_under_a_soft_limit_of_1024() {
     assert!(hard >= 4096, "this test needs a hard limit of open files of 4096 or more, not {hard}");
     let sb = Sandbox::new();
     write_app(&sb, COUNT);
-    let _tend = sb.spawn_with(&["up"], with_nofile(1024, hard));
+    let tend = sb.spawn_with(&["up"], with_nofile(1024, hard));
     let status = sb.wait_for("every program to run", || {
         let done = sb.run(&["status", "--json"]);
         if done.code() != 0 {
@@ -86,6 +86,16 @@ fn five_hundred_programs_run_under_a_soft_limit_of_1024() {
     // The programs get the limit tend was started with, not tend's raised one.
     let limits = sb.wait_file(&sb.path("limits.txt"));
     assert_eq!(limits.split_whitespace().collect::<Vec<_>>(), ["1024", &hard.to_string()]);
+    // A graceful stop of all 500 (dropping `tend` would SIGKILL it after 5 s).
+    let pids: Vec<u32> = status["programs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| u32::try_from(p["pid"].as_u64().unwrap()).unwrap())
+        .collect();
+    sb.run(&["down"]).assert_code(0);
+    tend.wait().assert_code(0);
+    sb.wait_dead(&pids);
 }
 
 #[test]
