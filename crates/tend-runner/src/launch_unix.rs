@@ -1,5 +1,5 @@
 //! Starting a program on Unix: its own process group, the run record written by the forked
-//! child before `exec`, larger pipes.
+//! child before `exec`, the descriptor limit tend was started with, larger pipes.
 
 use std::os::fd::AsRawFd as _;
 
@@ -31,6 +31,17 @@ pub(crate) async fn launch(
                     libc::write(2, msg.as_ptr().cast(), msg.len());
                     libc::_exit(125);
                 }
+                Ok(())
+            });
+        }
+    }
+    if let Some(original) = crate::fd_limit::for_children() {
+        // SAFETY: the closure runs in the forked child before exec and makes one
+        // async-signal-safe call (setrlimit) without allocating.
+        unsafe {
+            cmd.pre_exec(move || {
+                // The program gets the descriptor limit tend was started with, not tend's own.
+                let _ = sys::set_fd_limit(original);
                 Ok(())
             });
         }

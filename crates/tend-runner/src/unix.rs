@@ -67,3 +67,36 @@ pub(crate) fn widen_pipe(fd: std::os::fd::RawFd) {
     #[cfg(not(target_os = "linux"))]
     let _ = fd;
 }
+
+/// This process's `RLIMIT_NOFILE`.
+pub(crate) fn get_fd_limit() -> Option<crate::FdLimit> {
+    use nix::sys::resource::{Resource, getrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    Some(crate::FdLimit { soft, hard })
+}
+
+/// Sets this process's `RLIMIT_NOFILE`. Makes no allocation, so a forked child may call it
+/// before `exec`.
+pub(crate) fn set_fd_limit(limit: crate::FdLimit) -> io::Result<()> {
+    use nix::sys::resource::{Resource, setrlimit};
+    setrlimit(Resource::RLIMIT_NOFILE, limit.soft, limit.hard).map_err(io::Error::from)
+}
+
+/// Raises the soft `RLIMIT_NOFILE` of this process to its hard limit; returns the limit now in
+/// force. macOS refuses a soft limit above `OPEN_MAX` when the hard one is unlimited: there
+/// the soft limit goes as high as the kernel takes.
+pub(crate) fn raise_fd_limit(current: crate::FdLimit) -> io::Result<crate::FdLimit> {
+    if current.soft >= current.hard {
+        return Ok(current);
+    }
+    let wanted = crate::FdLimit { soft: current.hard, hard: current.hard };
+    match set_fd_limit(wanted) {
+        Ok(()) => Ok(wanted),
+        #[cfg(target_os = "macos")]
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+            let cap = crate::FdLimit { soft: current.hard.min(10_240), hard: current.hard };
+            set_fd_limit(cap).map(|()| cap).map_err(|_| e)
+        }
+        Err(e) => Err(e),
+    }
+}

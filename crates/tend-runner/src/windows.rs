@@ -47,3 +47,18 @@ pub(crate) fn group_exists(_pgid: u32) -> bool {
 pub(crate) fn reap_if_ended(_pid: u32) -> bool {
     false
 }
+
+/// Windows has no descriptor limit of this kind.
+pub(crate) fn get_fd_limit() -> Option<crate::FdLimit> {
+    None
+}
+
+/// Windows has no descriptor limit of this kind: nothing to set.
+pub(crate) fn set_fd_limit(_limit: crate::FdLimit) -> io::Result<()> {
+    Ok(())
+}
+
+/// Windows has no descriptor limit of this kind: nothing to raise.
+pub(crate) fn raise_fd_limit(current: crate::FdLimit) -> io::Result<crate::FdLimit> {
+    Ok(current)
+}

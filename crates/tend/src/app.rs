@@ -170,6 +170,10 @@ async fn supervise(
 ) -> Result<u8, CliError> {
     let home = home.clone();
     let mode = how.mode;
+    // Before anything starts: an app that cannot fit under the descriptor limit says so now,
+    // never program by program.
+    let api_connections = crate::descriptors::prepare(&config)
+        .map_err(|e| CliError::error(format!("{}: {e}", config.name)))?;
     // One instance per app, before anything is reaped or started; held until tend exits.
     let command = how.command();
     let lock = AppLock::acquire(&home.pid_file(), replace)
@@ -224,6 +228,7 @@ async fn supervise(
             stop: stop_signals.requester(),
             restart_app: restart_requester,
             inflight: recovered.state.clone(),
+            max_connections: api_connections,
         });
     tracing::info!(
         "{}: starting {} program(s); logs in {}",

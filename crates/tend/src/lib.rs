@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod descriptors;
 pub mod detach;
 pub mod env_cmd;
 pub mod environment;

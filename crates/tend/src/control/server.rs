@@ -29,6 +29,9 @@ pub struct ServerConfig {
     pub inflight: std::sync::Arc<crate::inflight::InflightState>,
     /// `POST /v1/app/restart` sends its request here: the whole app restarts.
     pub restart_app: UnboundedSender<crate::lifecycle::restart::RestartRequest>,
+    /// How many connections it holds at most (`descriptors::API_CONNECTIONS`, fewer under a
+    /// tight descriptor limit).
+    pub max_connections: usize,
 }
 
 /// Each program's runner (`native`…) by name, shared with whoever changes the set of
@@ -79,21 +82,20 @@ impl ControlServer {
         }
     }
 
-    /// Serves `router` on `listener` until [`close`](Self::close) or drop.
-    fn serving<L>(listener: L, router: axum::Router, socket: Option<PathBuf>) -> ControlServer
+    /// Serves `router` on `listener`, at most `max` connections at once, until
+    /// [`close`](Self::close) or drop.
+    fn serving<L>(
+        listener: L,
+        router: axum::Router,
+        max: usize,
+        socket: Option<PathBuf>,
+    ) -> ControlServer
     where
         L: axum::serve::Listener,
-        L::Addr: std::fmt::Debug,
+        L::Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-                let _ = stop.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::warn!("control API stopped: {e}");
-            }
-        });
+        let task = tokio::spawn(super::accept::serve(listener, router, max, stop));
         ControlServer { task: Some(task), shutdown: Some(shutdown), socket, pointer: None }
     }
 }
@@ -151,18 +153,19 @@ mod routes {
         /// serves nothing.
         pub fn start(config: ServerConfig) -> ControlServer {
             let home = config.home.clone();
+            let max = config.max_connections;
             let shared = Arc::new(Shared {
                 config,
                 pid: std::process::id(),
                 started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
             });
-            serve(&home, router(shared))
+            serve(&home, router(shared), max)
         }
     }
 
     /// Serves `router` on the app's Unix socket (`control::socket` says where).
     #[cfg(unix)]
-    fn serve(home: &AppHome, router: Router) -> ControlServer {
+    fn serve(home: &AppHome, router: Router, max: usize) -> ControlServer {
         use crate::control::socket;
         let (path, pointer) = match socket::bind_path(home) {
             Ok(found) => found,
@@ -204,20 +207,21 @@ mod routes {
             pointer_file = Some(file);
         }
         tracing::debug!("control API on {}", path.display());
-        let mut server = ControlServer::serving(listener, router, Some(path));
+        let listener = socket::SocketListener::new(listener);
+        let mut server = ControlServer::serving(listener, router, max, Some(path));
         server.pointer = pointer_file;
         server
     }
 
     /// Serves `router` on the app's named pipe (`control::pipe` says which).
     #[cfg(windows)]
-    fn serve(home: &AppHome, router: Router) -> ControlServer {
+    fn serve(home: &AppHome, router: Router, max: usize) -> ControlServer {
         use crate::control::pipe;
         let name = pipe::pipe_name(home);
         match pipe::PipeListener::bind(&name) {
             Ok(listener) => {
                 tracing::debug!("control API on {name}");
-                ControlServer::serving(listener, router, None)
+                ControlServer::serving(listener, router, max, None)
             }
             Err(e) => {
                 tracing::warn!(

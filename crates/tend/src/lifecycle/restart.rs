@@ -234,6 +234,10 @@ pub fn re_execute() -> std::io::Error {
     if let Some((key, value)) = crate::detach::child_env() {
         command.env(key, value);
     }
+    // The next image raises the limit again, and must see the one tend was started with.
+    if let Err(e) = tend_runner::restore_fd_limit() {
+        tracing::warn!("cannot restore the limit of open files: {e}");
+    }
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt as _;

@@ -98,6 +98,7 @@ async fn reload_on_change(
         match Config::load(&file)
             .map_err(|e| e.to_string())
             .and_then(|config| unavailable_runner(&config).map_or(Ok(config), Err))
+            .and_then(|config| crate::descriptors::check(&config).map(|_| config))
         {
             Ok(config) => programs.apply(config).await,
             Err(message) => tracing::error!(

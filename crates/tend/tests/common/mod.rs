@@ -153,13 +153,21 @@ impl Sandbox {
 
     /// Starts `tend ARGS…` with the extra environment variables `env`.
     pub fn spawn_env(&self, args: &[&str], env: &[(&str, &str)]) -> Tend {
+        self.spawn_with(args, |cmd| {
+            cmd.envs(env.iter().copied());
+        })
+    }
+
+    /// Starts `tend ARGS…` after `configure` has had its say on the command (environment,
+    /// resource limits…).
+    pub fn spawn_with(&self, args: &[&str], configure: impl FnOnce(&mut Command)) -> Tend {
         let n = self.spawned.get() + 1;
         self.spawned.set(n);
         let stdout = self.root.path().join(format!("tend-{n}.stdout"));
         let stderr = self.root.path().join(format!("tend-{n}.stderr"));
-        let child = self
-            .command(args)
-            .envs(env.iter().copied())
+        let mut cmd = self.command(args);
+        configure(&mut cmd);
+        let child = cmd
             .stdout(fs::File::create(&stdout).unwrap())
             .stderr(fs::File::create(&stderr).unwrap())
             .spawn()
