@@ -450,35 +450,17 @@ fn log_event(event: &Event) {
 
 /// SIGINT and SIGTERM (Ctrl-C elsewhere), and stop requests (the control API's `tend down`).
 struct StopSignals {
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
+    signals: crate::os::StopSignals,
     requests: tokio::sync::mpsc::UnboundedReceiver<&'static str>,
     requester: tokio::sync::mpsc::UnboundedSender<&'static str>,
 }
 
 impl StopSignals {
     fn new() -> Result<Self, CliError> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let listen = |kind| {
-                signal(kind).map_err(|e| CliError::error(format!("cannot listen for signals: {e}")))
-            };
-            let (requester, requests) = tokio::sync::mpsc::unbounded_channel();
-            Ok(StopSignals {
-                int: listen(SignalKind::interrupt())?,
-                term: listen(SignalKind::terminate())?,
-                requests,
-                requester,
-            })
-        }
-        #[cfg(not(unix))]
-        {
-            let (requester, requests) = tokio::sync::mpsc::unbounded_channel();
-            Ok(StopSignals { requests, requester })
-        }
+        let signals = crate::os::StopSignals::listen()
+            .map_err(|e| CliError::error(format!("cannot listen for signals: {e}")))?;
+        let (requester, requests) = tokio::sync::mpsc::unbounded_channel();
+        Ok(StopSignals { signals, requests, requester })
     }
 
     /// Where a stop request (with its reason) goes: it stops the app as a signal does.
@@ -487,20 +469,9 @@ impl StopSignals {
     }
 
     async fn recv(&mut self) -> &'static str {
-        #[cfg(unix)]
-        {
-            tokio::select! {
-                _ = self.int.recv() => "SIGINT",
-                _ = self.term.recv() => "SIGTERM",
-                Some(why) = self.requests.recv() => why,
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => "Ctrl-C",
-                Some(why) = self.requests.recv() => why,
-            }
+        tokio::select! {
+            why = self.signals.recv() => why,
+            Some(why) = self.requests.recv() => why,
         }
     }
 }

@@ -19,9 +19,6 @@ use crate::home::AppHome;
 const CHILD_VAR: &str = "TEND_DETACHED_CHILD";
 /// The file descriptor on which the background tend says it is ready.
 const READY_FD_VAR: &str = "TEND_READY_FD";
-/// The descriptor number the pipe gets in the child.
-#[cfg(unix)]
-const READY_FD: i32 = 3;
 /// How long `tend up -d` waits for the app to answer.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -29,8 +26,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, Copy, Default)]
 struct Detached {
     child: bool,
-    #[cfg(unix)]
-    ready_fd: Option<i32>,
+    ready: Option<crate::os::ReadyWriter>,
 }
 
 static DETACHED: OnceLock<Detached> = OnceLock::new();
@@ -39,7 +35,7 @@ static DETACHED: OnceLock<Detached> = OnceLock::new();
 /// programs never inherit them. Call first thing in `main`, while the process has one thread.
 pub fn take_env() {
     let child = std::env::var_os(CHILD_VAR).is_some_and(|v| v == "1");
-    let ready_fd: Option<i32> = std::env::var(READY_FD_VAR).ok().and_then(|v| v.parse().ok());
+    let ready_fd = std::env::var(READY_FD_VAR).ok();
     if std::env::var_os(CHILD_VAR).is_some() || std::env::var_os(READY_FD_VAR).is_some() {
         // SAFETY: called at the start of `main`, before any other thread exists, so no one
         // reads the environment concurrently.
@@ -48,21 +44,8 @@ pub fn take_env() {
             std::env::remove_var(READY_FD_VAR);
         }
     }
-    #[cfg(unix)]
-    if let Some(fd) = ready_fd {
-        // SAFETY: fcntl on a descriptor number only changes its flags; programs must not
-        // inherit it (the waiting side sees the end of the pipe only when tend itself is gone).
-        unsafe {
-            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ready_fd;
-    let _ = DETACHED.set(Detached {
-        child,
-        #[cfg(unix)]
-        ready_fd,
-    });
+    let ready = crate::os::claim_ready(ready_fd.as_deref());
+    let _ = DETACHED.set(Detached { child, ready });
 }
 
 /// Whether this tend is the background one started by `tend up -d`.
@@ -113,20 +96,12 @@ pub fn notify(handshake: &Handshake) {
     if DONE.set(()).is_err() {
         return;
     }
-    #[cfg(unix)]
-    if let Some(fd) = DETACHED.get().and_then(|d| d.ready_fd) {
-        use std::io::Write as _;
-        use std::os::fd::FromRawFd as _;
-        // SAFETY: the descriptor was set up by the parent for this purpose and nothing else in
-        // this process uses it; it is closed when the file is dropped.
-        let mut pipe = unsafe { std::fs::File::from_raw_fd(fd) };
-        if let Ok(mut line) = serde_json::to_vec(handshake) {
-            line.push(b'\n');
-            let _ = pipe.write_all(&line);
-        }
+    if let Some(ready) = DETACHED.get().and_then(|d| d.ready)
+        && let Ok(mut line) = serde_json::to_vec(handshake)
+    {
+        line.push(b'\n');
+        ready.send(&line);
     }
-    #[cfg(not(unix))]
-    let _ = handshake;
 }
 
 /// Tells the waiting `tend up -d` that this background tend failed with `error` (does
@@ -138,7 +113,6 @@ pub fn notify_failed(error: &str) {
 }
 
 /// The longest handshake the waiting side reads.
-#[cfg(unix)]
 const HANDSHAKE_MAX: u64 = 1024 * 1024;
 
 /// How a command the user typed refers to the app: `-f FILE` unless it is the default
@@ -179,7 +153,7 @@ pub async fn up(global: &Global, file: &Path) -> Result<u8, CliError> {
     let pid = started.child.id();
     let flag = file_flag(file);
     let see = format!("see {} and {}", home.tend_log().display(), errors.display());
-    match started.wait_ready(&home, READY_TIMEOUT).await {
+    match wait_ready(started, &home, READY_TIMEOUT).await {
         Ready::Said(Handshake::Ready { api, fatal, .. }) if fatal.is_empty() => {
             let how = if api {
                 format!("`tend status{flag}`, `tend logs{flag} -F`, `tend down{flag}`")
@@ -240,13 +214,6 @@ pub async fn up(global: &Global, file: &Path) -> Result<u8, CliError> {
     }
 }
 
-/// A background tend just started.
-struct Started {
-    child: std::process::Child,
-    #[cfg(unix)]
-    ready: std::io::PipeReader,
-}
-
 enum Ready {
     /// The background tend said how its start went.
     Said(Handshake),
@@ -255,7 +222,7 @@ enum Ready {
     TimedOut,
 }
 
-fn spawn_child(errors: &Path) -> Result<Started, CliError> {
+fn spawn_child(errors: &Path) -> Result<crate::os::Background, CliError> {
     let exe = std::env::current_exe()
         .map_err(|e| CliError::error(format!("cannot tell where the tend binary is: {e}")))?;
     // Appended to, never truncated: launchers that race each other each hear their own
@@ -269,90 +236,27 @@ fn spawn_child(errors: &Path) -> Result<Started, CliError> {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(stderr);
-    let cannot =
-        |e: std::io::Error| CliError::error(format!("cannot start tend in the background: {e}"));
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsRawFd as _;
-        use std::os::unix::process::CommandExt as _;
-        let (ready, writer) = std::io::pipe().map_err(cannot)?;
-        let fd = writer.as_raw_fd();
-        command.env(READY_FD_VAR, READY_FD.to_string());
-        // SAFETY: only async-signal-safe calls (setsid, dup2) between fork and exec.
-        unsafe {
-            command.pre_exec(move || {
-                // Its own session: no terminal, no SIGHUP when the terminal closes.
-                nix::unistd::setsid().map_err(std::io::Error::from)?;
-                // Onto a fixed number, without close-on-exec (dup2 clears it).
-                if libc::dup2(fd, READY_FD) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = command.spawn().map_err(cannot)?;
-        // Only the child holds the writing end now: its exit ends the pipe.
-        drop(writer);
-        drop(command);
-        Ok(Started { child, ready })
-    }
-    #[cfg(windows)]
-    {
-        use std::os::windows::process::CommandExt as _;
-        const DETACHED_PROCESS: u32 = 0x0000_0008;
-        const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
-        command.creation_flags(DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP);
-        let child = command.spawn().map_err(cannot)?;
-        Ok(Started { child })
-    }
+    crate::os::spawn_background(command, READY_FD_VAR)
+        .map_err(|e| CliError::error(format!("cannot start tend in the background: {e}")))
 }
 
-impl Started {
-    /// Waits for the readiness byte, the child's exit, or the timeout.
-    async fn wait_ready(self, home: &AppHome, timeout: Duration) -> Ready {
-        #[cfg(unix)]
-        {
-            let _ = home;
-            let Started { mut child, mut ready, .. } = self;
-            let read = tokio::task::spawn_blocking(move || {
-                use std::io::{BufRead as _, Read as _};
-                // One line, bounded; the child's exit ends the pipe.
-                let mut line = Vec::new();
-                let mut bounded = std::io::BufReader::new((&mut ready).take(HANDSHAKE_MAX));
-                match bounded.read_until(b'\n', &mut line) {
-                    Ok(n) if n > 0 => serde_json::from_slice::<Handshake>(&line).ok(),
-                    _ => None,
-                }
-            });
-            match tokio::time::timeout(timeout, read).await {
-                Ok(Ok(Some(handshake))) => Ready::Said(handshake),
-                Ok(_) => Ready::Exited(child.wait().ok().and_then(|s| s.code())),
-                Err(_) => Ready::TimedOut,
-            }
+/// Waits for the background tend's handshake, its exit, or the timeout.
+async fn wait_ready(
+    mut started: crate::os::Background,
+    home: &AppHome,
+    timeout: Duration,
+) -> Ready {
+    let pipe = crate::control::socket::connect_path(home);
+    let answers = || crate::control::client::answers(&pipe);
+    match started.hear(HANDSHAKE_MAX, timeout, answers).await {
+        crate::os::Heard::Line(line) => match serde_json::from_slice::<Handshake>(&line) {
+            Ok(handshake) => Ready::Said(handshake),
+            Err(_) => Ready::Exited(started.child.wait().ok().and_then(|s| s.code())),
+        },
+        crate::os::Heard::Answered => {
+            Ready::Said(Handshake::Ready { api: true, programs: 0, fatal: Vec::new() })
         }
-        #[cfg(not(unix))]
-        {
-            // No descriptor can be handed over here: ask the pipe until it answers, the child
-            // exits, or the time is up (bounded, and only while `tend up -d` waits).
-            let Started { mut child, .. } = self;
-            let pipe = crate::control::socket::connect_path(home);
-            let deadline = tokio::time::Instant::now() + timeout;
-            loop {
-                if let Ok(Some(status)) = child.try_wait() {
-                    return Ready::Exited(status.code());
-                }
-                if crate::control::client::answers(&pipe) {
-                    return Ready::Said(Handshake::Ready {
-                        api: true,
-                        programs: 0,
-                        fatal: Vec::new(),
-                    });
-                }
-                if tokio::time::Instant::now() >= deadline {
-                    return Ready::TimedOut;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
+        crate::os::Heard::Exited(code) => Ready::Exited(code),
+        crate::os::Heard::TimedOut => Ready::TimedOut,
     }
 }

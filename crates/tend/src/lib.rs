@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod logfile;
 pub mod logging;
 pub mod logs_cmd;
+pub mod os;
 pub mod reap;
 pub mod reload;
 pub mod service_cmd;

@@ -1,0 +1,26 @@
+//! Every difference between operating systems in this crate, behind one interface: the
+//! background tend's readiness pipe (`tend up -d`) and the signals that stop the app. Outside
+//! this module, `cfg` appears only on `mod` lines and in tests.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub use unix::*;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::*;
+
+/// What waiting for a background tend's first word gave.
+#[derive(Debug)]
+pub enum Heard {
+    /// Its one line (the handshake, as JSON).
+    Line(Vec<u8>),
+    /// Its control API answers (where no line can be handed over: Windows).
+    Answered,
+    /// It exited first, with this code (`None`: killed).
+    Exited(Option<i32>),
+    /// It said nothing within the time.
+    TimedOut,
+}

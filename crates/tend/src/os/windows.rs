@@ -1,0 +1,88 @@
+//! Windows: no descriptor can be handed to a background tend, so the launcher asks the control
+//! pipe until it answers; Ctrl-C (and Ctrl-Break) stop the app.
+
+use std::os::windows::process::CommandExt as _;
+use std::time::Duration;
+
+use super::Heard;
+
+/// There is no readiness pipe here.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadyWriter;
+
+/// There is no readiness pipe here: always `None`.
+pub fn claim_ready(_fd: Option<&str>) -> Option<ReadyWriter> {
+    None
+}
+
+impl ReadyWriter {
+    /// Nothing to write to.
+    pub fn send(self, _line: &[u8]) {}
+}
+
+/// A background tend just started.
+#[derive(Debug)]
+pub struct Background {
+    /// The background tend.
+    pub child: std::process::Child,
+}
+
+/// Starts `command` detached from the console, in a process group of its own.
+///
+/// # Errors
+/// The process cannot be created.
+pub fn spawn_background(
+    mut command: std::process::Command,
+    _fd_var: &str,
+) -> std::io::Result<Background> {
+    const DETACHED_PROCESS: u32 = 0x0000_0008;
+    const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+    command.creation_flags(DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP);
+    Ok(Background { child: command.spawn()? })
+}
+
+impl Background {
+    /// Asks `answers` until it says yes, the child exits, or `timeout` (bounded, and only while
+    /// `tend up -d` waits).
+    pub async fn hear(
+        &mut self,
+        _max: u64,
+        timeout: Duration,
+        answers: impl Fn() -> bool,
+    ) -> Heard {
+        let child = &mut self.child;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Heard::Exited(status.code());
+            }
+            if answers() {
+                return Heard::Answered;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Heard::TimedOut;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// What stops the app here: Ctrl-C.
+#[derive(Debug)]
+pub struct StopSignals;
+
+impl StopSignals {
+    /// Starts listening.
+    ///
+    /// # Errors
+    /// Never here; the signature matches Unix.
+    pub fn listen() -> std::io::Result<StopSignals> {
+        Ok(StopSignals)
+    }
+
+    /// The next Ctrl-C.
+    pub async fn recv(&mut self) -> &'static str {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
