@@ -198,6 +198,10 @@ async fn supervise(
     }
     crate::reap::reap_app(&home).await;
 
+    // Orphans whose program cannot be told are ended at app stop, as politely as the most
+    // patient program.
+    let orphan_grace =
+        config.programs.iter().map(|p| p.stop.timeout).max().unwrap_or(Duration::from_secs(10));
     let terminal = Terminal::new(global.color, global.quiet);
     let context = Arc::new(AppContext {
         home: home.clone(),
@@ -281,6 +285,7 @@ async fn supervise(
     while let Ok(event) = events.try_recv() {
         log_event(&event);
     }
+    end_unattributed_orphans(&config.name, orphan_grace).await;
     control.close().await;
     if let Err(e) = startup.finish() {
         tracing::warn!("cannot record the clean shutdown: {}", exit::chain(&e));
@@ -348,6 +353,23 @@ async fn stop_all(
                 tracing::warn!("{signal} again: still stopping gracefully (programs get their stop timeout, then SIGKILL)");
             }
         }
+    }
+}
+
+/// Ends what is left of the app once every program has ended: orphans adopted as child
+/// subreaper that could not be told apart (they scrubbed their environment while several
+/// programs ran; see `tend_runner::end_adopted_orphans`).
+async fn end_unattributed_orphans(app: &str, grace: Duration) {
+    let report = tend_runner::end_adopted_orphans(tend_runner::Signal::Terminate, grace).await;
+    if report.ended > 0 {
+        tracing::info!(
+            "{app}: ended {} orphaned process(es) whose program could not be told ({} after SIGKILL)",
+            report.ended,
+            report.killed
+        );
+    }
+    if !report.survivors.is_empty() {
+        tracing::error!("{app}: processes {:?} survived SIGKILL", report.survivors);
     }
 }
 

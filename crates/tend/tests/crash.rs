@@ -61,7 +61,7 @@ fn the_next_up_ends_what_a_killed_tend_left_before_starting_again() {
     let log = sb.wait_text(&app.tend_log(), &format!("web: started (pid {})", new[0]));
     let ended = line_index(
         &log,
-        "demo: ended 4 process(es) left by a tend that is gone (1 record(s) cleared)",
+        "demo: ended 4 process(es) left by a tend that is gone (1 record(s) cleared;",
     );
     let old_start = line_index(&log, &format!("web: started (pid {old_leader})"));
     let new_start = line_index(&log, &format!("web: started (pid {})", new[0]));

@@ -1,6 +1,7 @@
 //! `tend reap` on hand-written run records: a recycled pid is never signalled, a damaged record
 //! is set aside untouched, a record of a live tend is kept, and a real leftover is ended.
 #![cfg(unix)]
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -178,7 +179,7 @@ fn a_true_leftover_is_ended_and_its_record_removed() {
     assert!(done.stdout.contains("reaped 1 process(es) in 1 app(s)"), "{}", done.stdout);
     assert!(
         done.stderr.contains(
-            "demo: ended 1 process(es) left by a tend that is gone (1 record(s) cleared)"
+            "demo: ended 1 process(es) left by a tend that is gone (1 record(s) cleared;"
         ),
         "{}",
         done.stderr
