@@ -61,7 +61,7 @@ pub async fn up(
             // The app is known when it ran from this file before: its log hears of it too.
             if let Some(name) = crate::control::target::broken_file_app(&global.home, file) {
                 let home = AppHome::new(&global.home, &name);
-                if home.create().is_ok() {
+                if home.check_private().is_ok() && home.create().is_ok() {
                     crate::logging::init(&global.level(), global.color, Some(&home.tend_log()));
                     crate::lifecycle::failure::report(&home, &message);
                 }
@@ -149,6 +149,8 @@ async fn run_app(
         return Err(CliError::error(message));
     }
     let home = AppHome::new(&global.home, &config.name);
+    // Before anything in it is created, read or appended to (tend.log included).
+    home.check_private().map_err(|e| CliError::error(e.to_string()))?;
     home.create().map_err(|e| {
         CliError::error(format!(
             "cannot create the state folder {}: {e}; set TEND_HOME or --home to a writable folder",

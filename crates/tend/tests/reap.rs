@@ -188,7 +188,13 @@ fn a_true_leftover_is_ended_and_its_record_removed() {
 
 /// Makes a FIFO at `path` (mode 0600) that nobody writes.
 fn mkfifo(path: &std::path::Path) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let runs = path.parent().unwrap();
+    std::fs::create_dir_all(runs).unwrap();
+    // Private whatever the umask, as tend would have made them: `up` refuses others' state.
+    for dir in runs.ancestors().take(4) {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
     let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
     // SAFETY: a valid NUL-terminated path.
     let rc = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
