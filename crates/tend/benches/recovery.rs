@@ -69,9 +69,9 @@ fn config(testbin: &Path, name: &str, stubborn: bool, dir: &Path) -> (String, Ve
         quoted(&ready[2]),
     );
     if stubborn {
+        let script = format!("trap '' TERM; : > {}; exec sleep 300", ready[3].display());
         text.push_str(&format!(
-            "\n[programs.stubborn]\ncommand = [\"sh\", \"-c\", {}]\nstop = {{ timeout = \"10s\" }}\n",
-            format!("{:?}", format!("trap '' TERM; : > {}; exec sleep 300", ready[3].display()))
+            "\n[programs.stubborn]\ncommand = [\"sh\", \"-c\", {script:?}]\nstop = {{ timeout = \"10s\" }}\n"
         ));
     }
     (text, ready)
