@@ -7,7 +7,7 @@
 //! `restart-requested` and restart the app, or replace its run records; one who can write a
 //! log file can forge its lines.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::FsError;
 
@@ -106,7 +106,7 @@ fn check_tree(folder: &Path, depth: usize, me: u32) -> Result<(), FsError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(FsError::io("reading the folder", folder, e)),
     };
-    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    let mut paths: Vec<std::path::PathBuf> = entries.flatten().map(|e| e.path()).collect();
     paths.sort();
     for path in paths {
         match std::fs::metadata(&path) {
