@@ -21,14 +21,37 @@ use std::path::Path;
 /// ```
 ///
 /// # Errors
-/// When the file cannot be opened or created.
+/// When the file cannot be opened or created, or is not a regular file (a FIFO with no
+/// reader fails at once instead of blocking).
 pub fn open_private_append(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.create(true).append(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
+        // Never waits for a reader: a FIFO at `path` fails here instead of hanging tend. The
+        // flag does nothing to a regular file.
+        options.mode(0o600).custom_flags(libc::O_NONBLOCK);
     }
-    options.open(path)
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{} is not a regular file; remove it", path.display()),
+        ));
+    }
+    Ok(file)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #[test]
+    fn a_fifo_without_reader_fails_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert!(super::open_private_append(&path).is_err());
+    }
 }

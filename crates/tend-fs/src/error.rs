@@ -15,6 +15,20 @@ pub enum FsError {
         #[source]
         source: std::io::Error,
     },
+    /// A state folder or file that another user could change ([`crate::check_private`]).
+    #[error(
+        "{} {problem}: another user could change tend's state there, so tend does not use it; \
+         fix it with `{fix}`",
+        path.display()
+    )]
+    Exposed {
+        /// The folder or file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+        /// The command that fixes it.
+        fix: String,
+    },
     /// A value could not be serialised to JSON.
     #[error("serialising JSON for {}", path.display())]
     Serialize {

@@ -34,9 +34,13 @@ pub mod dotenv;
 mod append;
 mod atomic;
 mod error;
+mod private;
+mod read;
 mod state;
 
 pub use append::open_private_append;
 pub use atomic::{write_bytes, write_json, write_text};
 pub use error::FsError;
+pub use private::{Exposure, Kind, check_private, judge};
+pub use read::{MAX_STATE_FILE, read_state_file};
 pub use state::{Loaded, load_json_or_default, quarantine};

@@ -14,8 +14,9 @@ pub struct Loaded<T> {
     pub quarantined: Option<PathBuf>,
 }
 
-/// Reads a JSON state file. A missing file gives `T::default()`. An unreadable, invalid or
-/// wrong-typed file is moved aside as `<name>.corrupt-<unix-millis>` (never deleted), a warning
+/// Reads a JSON state file (without blocking, bounded: see [`crate::read_state_file`]). A
+/// missing file gives `T::default()`. An unreadable, invalid or wrong-typed file, or anything
+/// that is not a regular file, is moved aside as `<name>.corrupt-<unix-millis>` (never deleted), a warning
 /// is logged, and `T::default()` is returned with the new location in
 /// [`Loaded::quarantined`].
 ///
@@ -26,7 +27,7 @@ pub fn load_json_or_default<T>(path: &Path) -> Result<Loaded<T>, FsError>
 where
     T: serde::de::DeserializeOwned + Default,
 {
-    let problem = match std::fs::read(path) {
+    let problem = match crate::read_state_file(path, crate::MAX_STATE_FILE) {
         Ok(bytes) => match serde_json::from_slice(&bytes) {
             Ok(value) => return Ok(Loaded { value, quarantined: None }),
             Err(e) => e.to_string(),

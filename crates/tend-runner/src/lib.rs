@@ -46,11 +46,16 @@
 //!   as a whole on stop — there are no signals, so no grace period; descendants outside the
 //!   job are found by their run token. This path is type-checked here but has not run on
 //!   Windows yet.
-//! - A descendant that both leaves the group and scrubs its environment (`env -i` + `setsid`)
-//!   is found only by parentage while its parent lives, or as an adopted orphan.
+//! - A descendant that both leaves the group and drops its token (`setsid env -u TEND_RUN_ID`)
+//!   is found by parentage while its parent lives, and once orphaned only as an orphan adopted
+//!   by a subreaper: it is ended with the program it came from (told by its `TEND_APP` and
+//!   `TEND_PROGRAM`, else by its start time; see [`end_adopted_orphans`] for those that cannot
+//!   be told). When tend itself dies, such a process is adopted by init: a later tend can find
+//!   it only by its token, so it survives.
 //! - [`enable_subreaper`] reaps every ended child that [`Proc`] does not own: a program that
 //!   enables it should spawn its other children through this crate too.
 
+mod adopted;
 #[cfg(unix)]
 mod child_record;
 mod end;
@@ -89,6 +94,7 @@ mod os;
 #[path = "os/portable.rs"]
 mod os;
 
+pub use adopted::{OrphanReport, end_adopted_orphans};
 pub use end::Exit;
 pub use environment::{BoxFuture, Environment, NativeEnvironment, RunnerKind};
 pub use envvars::EnvVars;
@@ -97,7 +103,7 @@ pub use fd_limit::{FdLimit, RaisedLimit, fd_limit, raise_fd_limit, restore_fd_li
 pub use output::{LineSplitter, MAX_LINE, MemorySink, OutputSink, StdioSink, Stream};
 pub use ports::{find_free_port, is_port_free, wait_port_released};
 pub use proc::{Proc, ProcHandle, ProcState, RecordSpec, StopPolicy, StopReport};
-pub use reap::{ReapReport, reap_stale};
+pub use reap::{Leftover, ReapReport, live_leftovers, reap_stale};
 pub use records::{
     BOOT_TIME_TOLERANCE_SECS, DamagedRecord, Owner, RECORD_VERSION, RunRecord, RunRegistry,
     current_boot_id, same_boot,
@@ -109,3 +115,10 @@ pub use tree::reap_orphans;
 
 /// The environment variable holding a run's token.
 pub const RUN_ID_VAR: &str = "TEND_RUN_ID";
+
+/// The environment variable naming the app a process runs for (set from [`RecordSpec::app`]).
+pub const APP_VAR: &str = "TEND_APP";
+
+/// The environment variable naming the program a process runs as (set from
+/// [`RecordSpec::program`]).
+pub const PROGRAM_VAR: &str = "TEND_PROGRAM";

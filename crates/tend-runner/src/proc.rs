@@ -9,12 +9,13 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt as _;
 use tokio::sync::watch;
 
+use crate::adopted::{self, Label};
 use crate::envvars::{find_binary, not_found};
 use crate::output::{self, OutputSink, StdioSink, Stream};
 use crate::platform;
 use crate::records::{Owner, RECORD_VERSION, RunRecord, RunRegistry, current_boot_id};
 use crate::tree::Tree;
-use crate::{EnvVars, Exit, RUN_ID_VAR, RunnerError, Signal, tree};
+use crate::{APP_VAR, EnvVars, Exit, PROGRAM_VAR, RUN_ID_VAR, RunnerError, Signal, tree};
 
 /// How a process is stopped: `signal` to its whole tree, up to `grace` for it to exit, then
 /// SIGKILL.
@@ -303,6 +304,15 @@ impl Proc {
             cmd.env(k, v);
         }
         cmd.env(RUN_ID_VAR, &token);
+        let label = handle
+            .shared
+            .record
+            .as_ref()
+            .map(|spec| Label { app: spec.app.clone(), program: spec.program.clone() });
+        if let Some(label) = &label {
+            // What an escapee that drops its token is still known by.
+            cmd.env(APP_VAR, &label.app).env(PROGRAM_VAR, &label.program);
+        }
         cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
         cmd.stdout(Stdio::piped());
         cmd.stderr(Stdio::piped());
@@ -322,7 +332,9 @@ impl Proc {
         });
         let mut launched = platform::launch(cmd, &self.program, handle, record).await?;
         let pid = launched.pid;
-        let tree = Tree { leader: pid, leader_start: launched.start_time, token, ours: true };
+        let tree =
+            Tree { leader: pid, leader_start: launched.start_time, token, ours: true, label };
+        adopted::register(tree.live_run());
         if let Ok(mut slot) = handle.shared.tree.lock() {
             *slot = Some(tree.clone());
         }
@@ -372,6 +384,7 @@ impl Proc {
                     clean = false;
                 }
             }
+            adopted::unregister(&tree.token);
             drain(forwarders).await;
             if clean && !shared.stop_requested.load(Ordering::SeqCst) {
                 remove_record(&shared, pid);
@@ -430,11 +443,12 @@ const PIPE_BUFFER: usize = 64 * 1024;
 /// How long output may take to drain after a process tree ended.
 const DRAIN: Duration = Duration::from_secs(2);
 
-/// Gives output forwarders a bounded time to reach end-of-file after the process tree ended
-/// (a descendant that scrubbed its environment could hold the pipe open forever).
+/// Gives output forwarders a bounded time, together, to reach end-of-file after the process
+/// tree ended (a process outside the run could hold the pipe open forever).
 async fn drain(forwarders: Vec<tokio::task::JoinHandle<()>>) {
+    let deadline = tokio::time::Instant::now() + DRAIN;
     for mut task in forwarders {
-        if tokio::time::timeout(DRAIN, &mut task).await.is_err() {
+        if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
             task.abort();
         }
     }

@@ -160,8 +160,9 @@ impl RunRegistry {
         }
     }
 
-    /// Every record in the directory: the readable ones, and the damaged ones apart. Temp files
-    /// and set-aside files are skipped.
+    /// Every record in the directory: the readable ones, and the damaged ones apart (including
+    /// anything that is not a regular file, such as a FIFO: it is never read). Temp files and
+    /// set-aside files are skipped.
     pub fn list(&self) -> (Vec<(PathBuf, RunRecord)>, Vec<DamagedRecord>) {
         let (mut good, mut bad) = (Vec::new(), Vec::new());
         let Ok(entries) = std::fs::read_dir(&self.dir) else { return (good, bad) };
@@ -175,9 +176,12 @@ impl RunRegistry {
             .collect();
         paths.sort();
         for path in paths {
-            match std::fs::read(&path).map_err(|e| e.to_string()).and_then(|bytes| {
-                serde_json::from_slice::<RunRecord>(&bytes).map_err(|e| e.to_string())
-            }) {
+            // Never blocks (a FIFO is refused, not opened for a writer) and is bounded.
+            match tend_fs::read_state_file(&path, tend_fs::MAX_STATE_FILE)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| {
+                    serde_json::from_slice::<RunRecord>(&bytes).map_err(|e| e.to_string())
+                }) {
                 Ok(record) => good.push((path, record)),
                 Err(problem) => bad.push(DamagedRecord { path, problem }),
             }

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::adopted::{self, Label, LiveRun};
 use crate::stats::ProcInfo;
 use crate::{Signal, os, sys};
 
@@ -33,7 +34,7 @@ pub(crate) fn disown(pid: u32) {
     }
 }
 
-fn is_owned(pid: u32) -> bool {
+pub(crate) fn is_owned(pid: u32) -> bool {
     OWNED.lock().map(|owned| owned.contains(&pid)).unwrap_or(true)
 }
 
@@ -49,12 +50,15 @@ pub(crate) struct Tree {
     /// Whether this tend started the run (so, with a subreaper, its processes are all in our
     /// process tree); false for runs of a tend that is gone.
     pub ours: bool,
+    /// The app and program names its processes carry (runs started with a record).
+    pub label: Option<Label>,
 }
 
 impl Tree {
     /// Whether something of this run may still be alive, cheaply: the group has a member, or one
-    /// of our own children that tokio does not own (an orphan adopted as subreaper) carries the
-    /// token. Exact only with a subreaper; elsewhere it says yes and lets the scan decide.
+    /// of our own children that tokio does not own (an orphan adopted as subreaper) came from
+    /// this run (see [`crate::adopted`]). Exact only with a subreaper; elsewhere it says yes
+    /// and lets the scan decide.
     pub fn may_have_leftovers(&self) -> bool {
         if sys::group_exists(self.leader) {
             return true;
@@ -62,10 +66,31 @@ impl Tree {
         if !cfg!(target_os = "linux") || !crate::subreaper::is_enabled() {
             return true;
         }
+        let live = adopted::live_with(&self.live_run());
         os::own_children()
             .into_iter()
             .filter(|&pid| !is_owned(pid))
-            .any(|pid| os::has_token(pid, &self.token))
+            .filter_map(os::process_info)
+            .any(|info| self.adopted(&info, &live))
+    }
+
+    /// What the registry of live runs knows this run by.
+    pub fn live_run(&self) -> LiveRun {
+        LiveRun {
+            token: self.token.clone(),
+            leader_start: self.leader_start,
+            label: self.label.clone(),
+        }
+    }
+
+    /// Whether `orphan`, a child of ours that tokio does not own, came from this run: it is in
+    /// the run's group, or is attributed to it among the `live` runs.
+    fn adopted(&self, orphan: &ProcInfo, live: &[LiveRun]) -> bool {
+        if orphan.state.has_ended() {
+            return false;
+        }
+        (orphan.pgid == self.leader && orphan.start_time >= self.leader_start)
+            || adopted::owner_of(orphan, live).is_some_and(|owner| owner == self.token)
     }
 
     /// Every live process of this run, found by group, by parentage and by token.
@@ -82,34 +107,15 @@ impl Tree {
             return None;
         }
         let me = std::process::id();
-        let recent = |info: &ProcInfo| info.start_time >= self.leader_start;
+        let live = adopted::live_with(&self.live_run());
         let mut roots = Vec::new();
         for child in os::children_of(me)? {
             let Some(info) = os::process_info(child) else { continue };
-            let ours = child == self.leader
-                || (!is_owned(child)
-                    && ((info.pgid == self.leader && recent(&info))
-                        || os::has_token(child, &self.token)));
-            if ours {
+            if child == self.leader || (!is_owned(child) && self.adopted(&info, &live)) {
                 roots.push(info);
             }
         }
-        let mut found: Vec<ProcInfo> = Vec::new();
-        let mut seen = BTreeSet::new();
-        while let Some(info) = roots.pop() {
-            if !seen.insert(info.pid) {
-                continue;
-            }
-            for child in os::children_of(info.pid).unwrap_or_default() {
-                if let Some(child_info) = os::process_info(child) {
-                    roots.push(child_info);
-                }
-            }
-            if !info.state.has_ended() {
-                found.push(info);
-            }
-        }
-        Some(found)
+        Some(subtree(roots))
     }
 
     /// Every process on the machine, filtered: for systems without a subreaper, and for runs
@@ -156,55 +162,89 @@ impl Tree {
         grace: Duration,
         group_signal: bool,
     ) -> Terminated {
-        let mut outcome = Terminated::default();
-        let members = self.members();
-        if members.is_empty() && !(group_signal && sys::group_exists(self.leader)) {
-            return outcome;
-        }
-        outcome.signalled = members.len();
-        self.send(signal, &members, group_signal);
-        let deadline = tokio::time::Instant::now() + grace;
-        let (mut waiting, mut rounds) = (members, 0);
-        let remaining = loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            if !wait_all_exited(&waiting, left).await {
-                break self.members();
-            }
-            // A process forked, or gone out of the group, while the scan ran got no signal:
-            // look again, and signal the late ones within the same grace.
-            let late = self.members();
-            rounds += 1;
-            if late.is_empty() || rounds > LATE_ROUNDS {
-                break late;
-            }
-            outcome.signalled += late.len();
-            self.send(signal, &late, false);
-            waiting = late;
-        };
-        if !remaining.is_empty() {
-            outcome.killed = remaining.len();
-            self.send(Signal::Kill, &remaining, group_signal);
-            wait_all_exited(&remaining, KILL_WAIT).await;
-        }
-        reap_orphans();
-        outcome.survivors = self.members().iter().map(|i| i.pid).collect();
-        outcome
+        let group = group_signal.then_some(self.leader);
+        terminate_members(|| self.members(), group, signal, grace).await
     }
+}
 
-    fn send(&self, signal: Signal, members: &[ProcInfo], group_signal: bool) {
-        if group_signal {
-            let _ = sys::signal_group(self.leader, signal);
+/// `roots` and every live descendant of theirs, walking the kernel's lists of children.
+pub(crate) fn subtree(mut roots: Vec<ProcInfo>) -> Vec<ProcInfo> {
+    let mut found: Vec<ProcInfo> = Vec::new();
+    let mut seen = BTreeSet::new();
+    while let Some(info) = roots.pop() {
+        if !seen.insert(info.pid) {
+            continue;
         }
-        for info in members {
-            if !(group_signal && info.pgid == self.leader) {
-                let _ = sys::signal_pid(info.pid, signal);
+        for child in os::children_of(info.pid).unwrap_or_default() {
+            if let Some(child_info) = os::process_info(child) {
+                roots.push(child_info);
             }
         }
-        if signal != Signal::Kill && signal != Signal::Continue {
-            // A stopped process cannot act on a polite signal until it is continued.
-            for info in members.iter().filter(|i| i.state == crate::ProcessState::Stopped) {
-                let _ = sys::signal_pid(info.pid, Signal::Continue);
-            }
+        if !info.state.has_ended() {
+            found.push(info);
+        }
+    }
+    found
+}
+
+/// Ends the processes `members` finds (asked again after each wait, so that late ones are
+/// found): `signal` to all, up to `grace` for them to exit, then SIGKILL to the rest and up to
+/// [`KILL_WAIT`] more. With `group`, that process group is signalled as a whole as well (only
+/// while its leader is not yet reaped, so the id cannot have been reused).
+pub(crate) async fn terminate_members(
+    members: impl Fn() -> Vec<ProcInfo>,
+    group: Option<u32>,
+    signal: Signal,
+    grace: Duration,
+) -> Terminated {
+    let mut outcome = Terminated::default();
+    let first = members();
+    if first.is_empty() && !group.is_some_and(sys::group_exists) {
+        return outcome;
+    }
+    outcome.signalled = first.len();
+    send(signal, &first, group);
+    let deadline = tokio::time::Instant::now() + grace;
+    let (mut waiting, mut rounds) = (first, 0);
+    let remaining = loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if !wait_all_exited(&waiting, left).await {
+            break members();
+        }
+        // A process forked, or gone out of the group, while the scan ran got no signal:
+        // look again, and signal the late ones within the same grace.
+        let late = members();
+        rounds += 1;
+        if late.is_empty() || rounds > LATE_ROUNDS {
+            break late;
+        }
+        outcome.signalled += late.len();
+        send(signal, &late, None);
+        waiting = late;
+    };
+    if !remaining.is_empty() {
+        outcome.killed = remaining.len();
+        send(Signal::Kill, &remaining, group);
+        wait_all_exited(&remaining, KILL_WAIT).await;
+    }
+    reap_orphans();
+    outcome.survivors = members().iter().map(|i| i.pid).collect();
+    outcome
+}
+
+fn send(signal: Signal, members: &[ProcInfo], group: Option<u32>) {
+    if let Some(pgid) = group {
+        let _ = sys::signal_group(pgid, signal);
+    }
+    for info in members {
+        if group != Some(info.pgid) {
+            let _ = sys::signal_pid(info.pid, signal);
+        }
+    }
+    if signal != Signal::Kill && signal != Signal::Continue {
+        // A stopped process cannot act on a polite signal until it is continued.
+        for info in members.iter().filter(|i| i.state == crate::ProcessState::Stopped) {
+            let _ = sys::signal_pid(info.pid, Signal::Continue);
         }
     }
 }

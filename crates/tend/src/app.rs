@@ -61,7 +61,7 @@ pub async fn up(
             // The app is known when it ran from this file before: its log hears of it too.
             if let Some(name) = crate::control::target::broken_file_app(&global.home, file) {
                 let home = AppHome::new(&global.home, &name);
-                if home.create().is_ok() {
+                if home.check_private().is_ok() && home.create().is_ok() {
                     crate::logging::init(&global.level(), global.color, Some(&home.tend_log()));
                     crate::lifecycle::failure::report(&home, &message);
                 }
@@ -141,6 +141,8 @@ async fn run_app(
         return Err(CliError::error(message));
     }
     let home = AppHome::new(&global.home, &config.name);
+    // Before anything in it is created, read or appended to (tend.log included).
+    home.check_private().map_err(|e| CliError::error(e.to_string()))?;
     home.create().map_err(|e| {
         CliError::error(format!(
             "cannot create the state folder {}: {e}; set TEND_HOME or --home to a writable folder",
@@ -194,6 +196,10 @@ async fn supervise(
     }
     crate::reap::reap_app(&home).await;
 
+    // Orphans whose program cannot be told are ended at app stop, as politely as the most
+    // patient program.
+    let orphan_grace =
+        config.programs.iter().map(|p| p.stop.grace).max().unwrap_or(Duration::from_secs(10));
     let terminal = Terminal::new(global.color, global.quiet);
     let context = Arc::new(AppContext {
         home: home.clone(),
@@ -278,6 +284,7 @@ async fn supervise(
     while let Ok(event) = events.try_recv() {
         log_event(&event);
     }
+    end_unattributed_orphans(&config.name, orphan_grace).await;
     control.close().await;
     if let Err(e) = startup.finish() {
         tracing::warn!("cannot record the clean shutdown: {}", exit::chain(&e));
@@ -345,6 +352,23 @@ async fn stop_all(
                 tracing::warn!("{signal} again: still stopping gracefully (programs get their stop timeout, then SIGKILL)");
             }
         }
+    }
+}
+
+/// Ends what is left of the app once every program has ended: orphans adopted as child
+/// subreaper that could not be told apart (they scrubbed their environment while several
+/// programs ran; see `tend_runner::end_adopted_orphans`).
+async fn end_unattributed_orphans(app: &str, grace: Duration) {
+    let report = tend_runner::end_adopted_orphans(tend_runner::Signal::Terminate, grace).await;
+    if report.ended > 0 {
+        tracing::info!(
+            "{app}: ended {} orphaned process(es) whose program could not be told ({} after SIGKILL)",
+            report.ended,
+            report.killed
+        );
+    }
+    if !report.survivors.is_empty() {
+        tracing::error!("{app}: processes {:?} survived SIGKILL", report.survivors);
     }
 }
 

@@ -144,6 +144,7 @@ pub async fn up(global: &Global, file: &Path) -> Result<u8, CliError> {
     // A bad config is reported here and now, not in a log file.
     let config = Config::load(file).map_err(|e| CliError::error(e.to_string()))?;
     let home = AppHome::new(&global.home, &config.name);
+    home.check_private().map_err(|e| CliError::error(e.to_string()))?;
     home.create().map_err(|e| {
         CliError::error(format!("cannot create the state folder {}: {e}", home.dir.display()))
     })?;

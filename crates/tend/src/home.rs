@@ -88,6 +88,19 @@ impl AppHome {
         self.dir.join("restart-context.json")
     }
 
+    /// Refuses the app's state when another user could change it: `$TEND_HOME` and `apps/`
+    /// owned by someone else than you or root, or writable by others (unless sticky); the app
+    /// folder, its sub-folders (`logs/`, `runs/`) and the files in them owned by another user
+    /// or writable by group or others. Changes nothing: the error names the path and the fix.
+    ///
+    /// # Errors
+    /// [`tend_fs::FsError::Exposed`] (or an I/O error reading a folder).
+    pub fn check_private(&self) -> Result<(), tend_fs::FsError> {
+        let apps = self.dir.parent();
+        let parents: Vec<&Path> = apps.into_iter().chain(apps.and_then(Path::parent)).collect();
+        tend_fs::check_private(&parents, &self.dir, 2)
+    }
+
     /// Creates the app folder and its `logs/` (mode 0700 on Unix).
     ///
     /// # Errors

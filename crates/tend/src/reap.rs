@@ -8,18 +8,23 @@ use crate::app::Global;
 use crate::exit::CliError;
 use crate::home::{self, AppHome};
 
-/// How long reaped processes get between SIGTERM and SIGKILL.
-pub const REAP_GRACE: Duration = Duration::from_secs(5);
+/// How long the processes of a tend that is gone get between SIGTERM and SIGKILL: short,
+/// since they were not stopped by their own tend and the next start waits for them. Every run
+/// gets it at the same time.
+pub const REAP_GRACE: Duration = Duration::from_secs(1);
 
 /// Reaps one app's stale process groups and logs what was done.
 pub async fn reap_app(app: &AppHome) -> tend_runner::ReapReport {
     let report = reap_stale(&RunRegistry::new(app.runs()), REAP_GRACE).await;
     if report.records_cleared > 0 || report.processes_ended > 0 {
         tracing::info!(
-            "{}: ended {} process(es) left by a tend that is gone ({} record(s) cleared)",
+            "{}: ended {} process(es) left by a tend that is gone ({} record(s) cleared; {} \
+             needed SIGKILL after {})",
             app.app,
             report.processes_ended,
-            report.records_cleared
+            report.records_cleared,
+            report.processes_killed,
+            crate::app::human(REAP_GRACE)
         );
     }
     for problem in &report.problems {
@@ -31,32 +36,12 @@ pub async fn reap_app(app: &AppHome) -> tend_runner::ReapReport {
     report
 }
 
-/// A process of a run whose tend is gone (it crashed, or was killed), still alive.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Leftover {
-    /// Its pid (the leader of its process group).
-    pub pid: u32,
-    /// The program it was started as.
-    pub program: String,
-}
+pub use tend_runner::Leftover;
 
 /// The live processes that a tend of this app which is gone left behind, found through the run
-/// records (the same trust rule as reaping: the recorded start time and boot must match). Never
-/// signals anything.
+/// records (see [`tend_runner::live_leftovers`]). Never signals anything.
 pub fn leftovers(app: &AppHome) -> Vec<Leftover> {
-    let boot = tend_runner::current_boot_id().unwrap_or_default();
-    let (records, _) = RunRegistry::new(app.runs()).list();
-    records
-        .into_iter()
-        .filter(|(_, record)| !record.owner.is_alive(&record.boot_id))
-        .filter(|(_, record)| {
-            tend_runner::same_boot(&record.boot_id, &boot)
-                && tend_runner::process_stats(record.pid).is_some_and(|info| {
-                    info.start_time == record.start_time && !info.state.has_ended()
-                })
-        })
-        .map(|(_, record)| Leftover { pid: record.pid, program: record.program })
-        .collect()
+    tend_runner::live_leftovers(&RunRegistry::new(app.runs()))
 }
 
 /// `12 (web), 15 (worker)`: leftovers for a message.

@@ -61,7 +61,7 @@ fn the_next_up_ends_what_a_killed_tend_left_before_starting_again() {
     let log = sb.wait_text(&app.tend_log(), &format!("web: started (pid {})", new[0]));
     let ended = line_index(
         &log,
-        "demo: ended 4 process(es) left by a tend that is gone (1 record(s) cleared)",
+        "demo: ended 4 process(es) left by a tend that is gone (1 record(s) cleared;",
     );
     let old_start = line_index(&log, &format!("web: started (pid {old_leader})"));
     let new_start = line_index(&log, &format!("web: started (pid {})", new[0]));
@@ -100,4 +100,67 @@ fn after_a_killed_tend_status_tells_what_is_left_and_down_ends_it() {
     let again = sb.run(&["status"]);
     again.assert_code(3);
     assert!(!again.stderr.contains("tend reap"), "{}", again.stderr);
+}
+
+#[test]
+fn leftovers_that_ignore_sigterm_get_a_short_grace_all_at_once_before_the_next_up_starts() {
+    const PROGRAMS: usize = 4;
+    let sb = Sandbox::new();
+    let app = sb.app("stubborn");
+    // Programs that ignore SIGTERM, with a long stop timeout of their own: the reap of a dead
+    // tend's leftovers must not wait that long, nor one grace after the other.
+    let mut config = String::from("name = \"stubborn\"\n");
+    for n in 0..PROGRAMS {
+        config.push_str(&format!(
+            "\n[programs.p{n}]\ncommand = [{}, \"trap-term\", \"300\"]\nstop = {{ timeout = \"30s\" }}\n",
+            toml_str(&testbin_str())
+        ));
+    }
+    sb.write("tend.toml", &config);
+    let first = sb.spawn(&["up"]);
+    let mut old = Vec::new();
+    for n in 0..PROGRAMS {
+        // `ready` is printed once SIGTERM is ignored.
+        sb.wait_text(&app.log(&format!("p{n}")), "ready");
+        let log = sb.wait_text(&app.tend_log(), &format!("p{n}: started (pid "));
+        old.push(started_pid(&log, &format!("p{n}")));
+    }
+    let _guard = KillOnDrop::new(&old);
+    first.signal(libc::SIGKILL);
+    first.wait();
+
+    let began = std::time::Instant::now();
+    let second = sb.spawn(&["up"]);
+    let log = sb.wait_for("every program's second start", || {
+        let log = app.read_tend_log();
+        (0..PROGRAMS)
+            .all(|n| lines_with(&log, &format!("p{n}: started (pid ")).len() >= 2)
+            .then_some(log)
+    });
+    let took = began.elapsed();
+    let left: Vec<u32> = old.iter().copied().filter(|&p| alive(p)).collect();
+    assert!(left.is_empty(), "old processes {left:?} still alive when the new run started");
+    assert!(
+        log.contains(&format!(
+            "stubborn: ended {PROGRAMS} process(es) left by a tend that is gone ({PROGRAMS} \
+             record(s) cleared; {PROGRAMS} needed SIGKILL after 1.0s)"
+        )),
+        "{log}"
+    );
+    // The documented grace is 1 s, for every group at once: well under one 5 s grace, or one
+    // grace per program after the other.
+    assert!(took < std::time::Duration::from_secs(3), "the next up took {took:?} to start:\n{log}");
+    // The new run ends the same way: its tend killed, `tend reap` within the short grace.
+    let new: Vec<u32> = (0..PROGRAMS)
+        .map(|n| {
+            let line = lines_with(&log, &format!("p{n}: started (pid "))[1];
+            started_pid(line, &format!("p{n}"))
+        })
+        .collect();
+    let _new_guard = KillOnDrop::new(&new);
+    second.signal(libc::SIGKILL);
+    second.wait();
+    sb.run(&["reap"]).assert_code(0);
+    let left: Vec<u32> = new.iter().copied().filter(|&p| alive(p)).collect();
+    assert!(left.is_empty(), "{left:?} of {new:?} survived tend reap");
 }

@@ -1,6 +1,7 @@
 //! `tend reap` on hand-written run records: a recycled pid is never signalled, a damaged record
 //! is set aside untouched, a record of a live tend is kept, and a real leftover is ended.
 #![cfg(unix)]
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -178,9 +179,77 @@ fn a_true_leftover_is_ended_and_its_record_removed() {
     assert!(done.stdout.contains("reaped 1 process(es) in 1 app(s)"), "{}", done.stdout);
     assert!(
         done.stderr.contains(
-            "demo: ended 1 process(es) left by a tend that is gone (1 record(s) cleared)"
+            "demo: ended 1 process(es) left by a tend that is gone (1 record(s) cleared;"
         ),
         "{}",
         done.stderr
     );
+}
+
+/// Makes a FIFO at `path` (mode 0600) that nobody writes.
+fn mkfifo(path: &std::path::Path) {
+    let runs = path.parent().unwrap();
+    std::fs::create_dir_all(runs).unwrap();
+    // Private whatever the umask, as tend would have made them: `up` refuses others' state.
+    for dir in runs.ancestors().take(4) {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    let rc = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+    assert_eq!(rc, 0, "mkfifo {}: {}", path.display(), std::io::Error::last_os_error());
+}
+
+/// Whether something at `path` is a FIFO (without opening it).
+fn is_fifo(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::FileTypeExt as _;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+}
+
+#[test]
+fn a_fifo_in_runs_is_set_aside_and_reap_completes() {
+    let sb = Sandbox::new();
+    let app = sb.app("demo");
+    let fifo = app.record(4242);
+    mkfifo(&fifo);
+
+    // Before: reading the record waited for a writer for ever (the run below times out).
+    let done = sb.run(&["reap"]);
+    done.assert_code(0);
+    assert!(!fifo.exists(), "the FIFO should be set aside: {:?}", app.run_files());
+    let files = app.run_files();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].starts_with("4242.json.corrupt-"), "{files:?}");
+    assert!(is_fifo(&app.runs().join(&files[0])), "moved as it is, never opened for writing");
+    assert!(
+        done.stderr.contains("damaged run record set aside (is a FIFO, not a regular file)"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn a_fifo_in_runs_does_not_stop_up_from_starting_its_programs() {
+    let sb = Sandbox::new();
+    let app = sb.app("demo");
+    let fifo = app.record(4243);
+    mkfifo(&fifo);
+    let ready = sb.path("ready");
+    sb.write(
+        "tend.toml",
+        &format!(
+            "name = \"demo\"\n\n[programs.web]\ncommand = [{}, \"ready\", {}, \"300\"]\n",
+            toml_str(&testbin_str()),
+            toml_str(&text(&ready))
+        ),
+    );
+    let tend = sb.spawn(&["up"]);
+    sb.wait_file(&ready);
+    let log = sb.wait_text(&app.tend_log(), "web: started (pid ");
+    let _guard = KillOnDrop::new(&[started_pid(&log, "web")]);
+    assert!(log.contains("damaged run record set aside (is a FIFO"), "{log}");
+    assert!(!fifo.exists());
+    tend.signal(libc::SIGTERM);
+    tend.wait().assert_code(0);
 }

@@ -64,6 +64,20 @@ pub fn has_token(pid: u32, token: &str) -> bool {
     environ.split(|&b| b == 0).any(|entry| entry == wanted.as_bytes())
 }
 
+/// The values of `keys` in `pid`'s environment, in order (`None` when unset, or when the
+/// environment cannot be read: processes of other users).
+pub fn env_values(pid: u32, keys: &[&str]) -> Vec<Option<String>> {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    keys.iter()
+        .map(|key| {
+            environ.split(|&b| b == 0).find_map(|entry| {
+                let value = entry.strip_prefix(key.as_bytes())?.strip_prefix(b"=")?;
+                Some(String::from_utf8_lossy(value).into_owned())
+            })
+        })
+        .collect()
+}
+
 /// The pids of `pid`'s children, from `/proc/<pid>/task/*/children`; `None` when the kernel
 /// cannot list them (no `CONFIG_PROC_CHILDREN`) or `pid` is gone.
 pub fn children_of(pid: u32) -> Option<Vec<u32>> {

@@ -109,6 +109,24 @@ pub fn has_token(pid: u32, token: &str) -> bool {
     sys.process(spid).is_some_and(|p| p.environ().iter().any(|e| e.to_str() == Some(&wanted)))
 }
 
+/// The values of `keys` in `pid`'s environment, in order (`None` when unset or unreadable).
+pub fn env_values(pid: u32, keys: &[&str]) -> Vec<Option<String>> {
+    let spid = Pid::from_u32(pid);
+    let sys = system_with(Some(&[spid]), true);
+    let environ: Vec<String> = sys
+        .as_ref()
+        .and_then(|sys| sys.process(spid))
+        .map(|p| p.environ().iter().filter_map(|e| e.to_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    keys.iter()
+        .map(|key| {
+            environ
+                .iter()
+                .find_map(|entry| Some(entry.strip_prefix(key)?.strip_prefix('=')?.to_string()))
+        })
+        .collect()
+}
+
 /// The pids of this process's children.
 pub fn own_children() -> Vec<u32> {
     let me = std::process::id();

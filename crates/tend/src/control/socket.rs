@@ -48,8 +48,10 @@ fn connect_unix(home: &AppHome) -> PathBuf {
     if normal.exists() {
         return normal;
     }
-    match std::fs::read_to_string(pointer_path(home)) {
-        Ok(text) if !text.trim().is_empty() => PathBuf::from(text.trim()),
+    match tend_fs::read_state_file(&pointer_path(home), 64 * 1024) {
+        Ok(bytes) if !String::from_utf8_lossy(&bytes).trim().is_empty() => {
+            PathBuf::from(String::from_utf8_lossy(&bytes).trim())
+        }
         _ => normal,
     }
 }

@@ -257,7 +257,8 @@ impl Recovery {
     pub fn read(path: &std::path::Path) -> Result<Recovery, InflightError> {
         let failed =
             |message: String| InflightError::Recovery { path: path.display().to_string(), message };
-        let bytes = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
+        let bytes = tend_fs::read_state_file(path, tend_fs::MAX_STATE_FILE)
+            .map_err(|e| failed(e.to_string()))?;
         serde_json::from_slice(&bytes).map_err(|e| failed(e.to_string()))
     }
 }

@@ -6,7 +6,7 @@
 //! tend lock a new file of the same name while the first still runs.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::{Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -179,9 +179,9 @@ impl Drop for AppLock {
 
 /// The pid written in the lock file at `path`, if any.
 pub fn read_pid(path: &Path) -> Option<u32> {
-    let mut text = String::new();
-    File::open(path).ok()?.read_to_string(&mut text).ok()?;
-    text.trim().parse().ok().filter(|&pid| pid > 0)
+    // Bounded and never blocking: whatever is at the path, this returns.
+    let bytes = tend_fs::read_state_file(path, 64).ok()?;
+    String::from_utf8_lossy(&bytes).trim().parse().ok().filter(|&pid| pid > 0)
 }
 
 fn open(path: &Path) -> Result<File, LockError> {

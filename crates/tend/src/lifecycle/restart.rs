@@ -118,8 +118,20 @@ fn remove_if_present(path: &Path) -> std::io::Result<bool> {
 
 /// Reads and removes the marker, if it is there: the request it makes.
 fn take_marker(path: &Path) -> Option<RestartRequest> {
-    let text = match std::fs::read(path) {
+    let text = match tend_fs::read_state_file(path, tend_fs::MAX_STATE_FILE) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            // A FIFO, a folder, a huge file: never a request. Set aside so it is not seen again.
+            match tend_fs::quarantine(path) {
+                Ok(moved) => tracing::warn!(
+                    "{} {e}; it was moved to {} and does not restart the app",
+                    path.display(),
+                    moved.display()
+                ),
+                Err(q) => tracing::error!("{} {e}, and {q}", path.display()),
+            }
+            return None;
+        }
         Err(_) => return None,
     };
     match remove_if_present(path) {
