@@ -26,13 +26,8 @@ use std::path::Path;
 pub fn open_private_append(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        // Never waits for a reader: a FIFO at `path` fails here instead of hanging tend. The
-        // flag does nothing to a regular file.
-        options.mode(0o600).custom_flags(libc::O_NONBLOCK);
-    }
+    // Never waits for a reader: a FIFO at `path` fails here instead of hanging tend.
+    crate::os::private_nonblocking(&mut options);
     let file = options.open(path)?;
     if !file.metadata()?.is_file() {
         return Err(io::Error::new(

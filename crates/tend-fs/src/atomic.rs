@@ -19,24 +19,12 @@ use crate::FsError;
 /// fsync or rename fails.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     remove_leftovers(path);
-    #[cfg_attr(not(unix), expect(unused_mut, reason = "only Unix sets a mode"))]
     let mut options = AtomicWriteFile::options();
-    #[cfg(unix)]
-    {
-        use atomic_write_file::unix::OpenOptionsExt as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600).preserve_mode(false);
-    }
+    crate::os::private_atomic(&mut options);
     let mut file =
         options.open(path).map_err(|e| FsError::io("creating a temp file for", path, e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        // The umask may have narrowed the mode further; make it exactly 0600.
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| FsError::io("setting permissions of", path, e))?;
-    }
+    crate::os::make_private(file.as_file())
+        .map_err(|e| FsError::io("setting permissions of", path, e))?;
     file.write_all(bytes).map_err(|e| FsError::io("writing", path, e))?;
     file.commit().map_err(|e| FsError::io("committing", path, e))
 }
@@ -81,15 +69,7 @@ fn remove_leftovers(path: &Path) {
 }
 
 fn looks_like_our_temp_file(meta: &std::fs::Metadata) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        meta.is_file() && meta.permissions().mode() & 0o077 == 0
-    }
-    #[cfg(not(unix))]
-    {
-        meta.is_file()
-    }
+    meta.is_file() && crate::os::is_private(meta)
 }
 
 /// Whether `candidate` is the name `atomic-write-file` gives a temp file for `name`:

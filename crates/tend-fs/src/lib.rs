@@ -33,13 +33,16 @@ pub mod dotenv;
 
 mod append;
 mod atomic;
+mod dir;
 mod error;
+mod os;
 mod private;
 mod read;
 mod state;
 
 pub use append::open_private_append;
 pub use atomic::{write_bytes, write_json, write_text};
+pub use dir::create_private_dir;
 pub use error::FsError;
 pub use private::{Exposure, Kind, check_private, judge};
 pub use read::{MAX_STATE_FILE, read_state_file};

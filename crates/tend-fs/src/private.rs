@@ -80,23 +80,14 @@ pub fn judge(path: &Path, kind: Kind, owner: u32, mode: u32, me: u32) -> Option<
 /// [`FsError::Exposed`] for the first path that is not safe, naming it and the fix;
 /// [`FsError::Io`] when a folder cannot be read.
 pub fn check_private(parents: &[&Path], folder: &Path, depth: usize) -> Result<(), FsError> {
-    #[cfg(unix)]
-    {
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let me = unsafe { libc::geteuid() };
-        for parent in parents {
-            check_one(parent, Kind::Parent, me)?;
-        }
-        check_tree(folder, depth, me)
+    // Without user ids (Windows), files are private by their folder's ACL: nothing to check.
+    let Some(me) = crate::os::current_uid() else { return Ok(()) };
+    for parent in parents {
+        check_one(parent, Kind::Parent, me)?;
     }
-    #[cfg(not(unix))]
-    {
-        let _ = (parents, folder, depth);
-        Ok(())
-    }
+    check_tree(folder, depth, me)
 }
 
-#[cfg(unix)]
 fn check_tree(folder: &Path, depth: usize, me: u32) -> Result<(), FsError> {
     if !check_one(folder, Kind::Folder, me)? || depth == 0 {
         return Ok(());
@@ -121,18 +112,17 @@ fn check_tree(folder: &Path, depth: usize, me: u32) -> Result<(), FsError> {
 }
 
 /// Judges `path`; `Ok(false)` when it is not there (or is a socket), `Ok(true)` when it is safe.
-#[cfg(unix)]
 fn check_one(path: &Path, kind: Kind, me: u32) -> Result<bool, FsError> {
-    use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(FsError::io("inspecting", path, e)),
     };
-    if meta.file_type().is_socket() {
+    if crate::os::is_socket(&meta.file_type()) {
         return Ok(false);
     }
-    match judge(path, kind, meta.uid(), meta.mode(), me) {
+    let Some((owner, mode)) = crate::os::owner_and_mode(&meta) else { return Ok(true) };
+    match judge(path, kind, owner, mode, me) {
         None => Ok(true),
         Some(Exposure { problem, fix }) => {
             Err(FsError::Exposed { path: path.to_path_buf(), problem, fix })

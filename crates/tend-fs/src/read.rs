@@ -35,11 +35,7 @@ pub const MAX_STATE_FILE: u64 = 16 * 1024 * 1024;
 pub fn read_state_file(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
+    crate::os::nonblocking(&mut options);
     let file = options.open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
@@ -66,18 +62,8 @@ fn too_large(limit: u64) -> io::Error {
 
 /// What a non-regular file is, for messages: `a FIFO`, `a folder`, …
 fn kind_of(kind: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if kind.is_fifo() {
-            return "a FIFO";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
-        if kind.is_block_device() || kind.is_char_device() {
-            return "a device";
-        }
+    if let Some(special) = crate::os::special_kind(kind) {
+        return special;
     }
     if kind.is_dir() {
         return "a folder";

@@ -106,7 +106,7 @@ impl AppHome {
     /// # Errors
     /// When a folder cannot be created.
     pub fn create(&self) -> std::io::Result<()> {
-        create_private_dir(&self.logs())
+        tend_fs::create_private_dir(&self.logs())
     }
 }
 
@@ -140,15 +140,4 @@ pub fn apps(home: &Path) -> Vec<AppHome> {
         .collect();
     apps.sort_by(|a, b| a.app.cmp(&b.app));
     apps
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
 }

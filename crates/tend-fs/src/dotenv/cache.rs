@@ -78,48 +78,21 @@ struct Cached {
 struct Stamp {
     len: u64,
     modified: Option<SystemTime>,
-    #[cfg(unix)]
-    unix: (i64, i64, u64, u64, u32),
+    id: crate::os::FileId,
 }
 
 impl Stamp {
     fn of(meta: &std::fs::Metadata) -> Self {
-        #[cfg(unix)]
-        use std::os::unix::fs::MetadataExt as _;
-        Stamp {
-            len: meta.len(),
-            modified: meta.modified().ok(),
-            #[cfg(unix)]
-            unix: (meta.ctime(), meta.ctime_nsec(), meta.ino(), meta.dev(), meta.mode()),
-        }
+        Stamp { len: meta.len(), modified: meta.modified().ok(), id: crate::os::FileId::of(meta) }
     }
 
     /// When the file last changed, as far as its timestamps tell.
     fn last_change(&self) -> Option<SystemTime> {
-        #[cfg(unix)]
-        {
-            let (secs, nanos, ..) = self.unix;
-            let changed = u64::try_from(secs).ok().and_then(|secs| {
-                let nanos = u32::try_from(nanos).unwrap_or(0);
-                SystemTime::UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
-            });
-            changed.max(self.modified)
-        }
-        #[cfg(not(unix))]
-        {
-            self.modified
-        }
+        self.id.changed().max(self.modified)
     }
 
     fn mode(&self) -> Option<u32> {
-        #[cfg(unix)]
-        {
-            Some(self.unix.4)
-        }
-        #[cfg(not(unix))]
-        {
-            None
-        }
+        self.id.mode()
     }
 }
 
@@ -286,16 +259,7 @@ pub fn permission_warning(path: &Path) -> Option<String> {
 }
 
 fn file_mode(path: &Path) -> Option<u32> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::metadata(path).ok().map(|meta| meta.permissions().mode())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        None
-    }
+    crate::os::mode_of(&std::fs::metadata(path).ok()?)
 }
 
 fn mode_warning(path: &Path, mode: u32) -> Option<String> {

@@ -188,11 +188,7 @@ fn open(path: &Path) -> Result<File, LockError> {
     let mut options = OpenOptions::new();
     // Never truncate here: the file may belong to a running holder.
     options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
+    crate::os::private_file(&mut options);
     options.open(path).map_err(|source| LockError::Io {
         action: "opening",
         path: path.to_path_buf(),
@@ -220,53 +216,21 @@ async fn holder(path: &Path, file: &File) -> Option<u32> {
 /// The pid in the file at `path`, unless the OS names other holders of the lock on `file`.
 fn confirmed_pid(path: &Path, file: &File) -> Option<u32> {
     let pid = read_pid(path)?;
-    match lock_holders(file) {
+    match crate::os::lock_holders(file) {
         Some(holders) if !holders.contains(&pid) => None,
         _ => Some(pid),
     }
 }
 
-/// The pids holding a `flock` on `file`, from `/proc/locks`; `None` if it cannot be told: no
-/// `/proc/locks`, or no line for the file (the lock is gone, or the file system reports other
-/// device or inode numbers than `stat`, as overlay file systems may).
-#[cfg(target_os = "linux")]
-fn lock_holders(file: &File) -> Option<Vec<u32>> {
-    use std::os::unix::fs::MetadataExt as _;
-    let meta = file.metadata().ok()?;
-    let locks = read_proc_locks()?;
-    Some(flock_holders(&locks, meta.dev(), meta.ino())).filter(|holders| !holders.is_empty())
-}
-
-/// `/proc/locks` in one `read`: the kernel lists the locks record by record at each read, so
-/// a file read in several pieces can skip a lock when another one is released meanwhile.
-#[cfg(target_os = "linux")]
-fn read_proc_locks() -> Option<String> {
-    use std::io::Read as _;
-    let mut file = File::open("/proc/locks").ok()?;
-    let mut size = 256 * 1024;
-    loop {
-        let mut buf = vec![0u8; size];
-        let n = file.read(&mut buf).ok()?;
-        if n < size {
-            buf.truncate(n);
-            return String::from_utf8(buf).ok();
-        }
-        // More locks than fit: read it all again, at once, into a bigger buffer.
-        size *= 4;
-        file = File::open("/proc/locks").ok()?;
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn lock_holders(_file: &File) -> Option<Vec<u32>> {
-    None
-}
-
 /// The pids of the granted `FLOCK` lines of a `/proc/locks` text on the file `(dev, ino)`.
 /// A line: `1: FLOCK  ADVISORY  WRITE 1417 fe:00:753934 0 EOF` (major and minor in hex);
 /// waiters are marked `->` and skipped.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-fn flock_holders(locks: &str, dev: u64, ino: u64) -> Vec<u32> {
+///
+/// ```
+/// let locks = "1: FLOCK  ADVISORY  WRITE 1417 fe:00:753934 0 EOF\n";
+/// assert_eq!(tend::lifecycle::lock::flock_holders(locks, 0xfe00, 753_934), [1417]);
+/// ```
+pub fn flock_holders(locks: &str, dev: u64, ino: u64) -> Vec<u32> {
     let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
     let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
     locks
@@ -330,22 +294,14 @@ enum Stop {
 }
 
 /// Best effort: the holder may already be gone.
-#[cfg(unix)]
 fn signal(pid: u32, stop: Stop) {
-    use nix::sys::signal::{Signal, kill};
-    let Ok(raw) = i32::try_from(pid) else { return };
     let signal = match stop {
-        Stop::Term => Signal::SIGTERM,
-        Stop::Kill => Signal::SIGKILL,
+        Stop::Term => tend_runner::Signal::Terminate,
+        Stop::Kill => tend_runner::Signal::Kill,
     };
-    if let Err(e) = kill(nix::unistd::Pid::from_raw(raw), signal) {
+    if let Err(e) = crate::os::send_signal(pid, signal) {
         tracing::debug!("signalling pid {pid}: {e}");
     }
-}
-
-#[cfg(not(unix))]
-fn signal(pid: u32, stop: Stop) {
-    tracing::warn!("cannot signal pid {pid} ({stop:?}) on this platform; waiting for it to stop");
 }
 
 #[cfg(test)]
@@ -387,9 +343,9 @@ mod tests {
         let path = dir.path().join("tend.pid");
         let held = AppLock::try_acquire(&path).unwrap();
         let other = open(&path).unwrap();
-        assert_eq!(lock_holders(&other), Some(vec![std::process::id()]));
+        assert_eq!(crate::os::lock_holders(&other), Some(vec![std::process::id()]));
         drop(held);
-        assert_eq!(lock_holders(&other), None);
+        assert_eq!(crate::os::lock_holders(&other), None);
     }
 
     #[tokio::test]

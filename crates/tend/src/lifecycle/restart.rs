@@ -250,18 +250,7 @@ pub fn re_execute() -> std::io::Error {
     if let Err(e) = tend_runner::restore_fd_limit() {
         tracing::warn!("cannot restore the limit of open files: {e}");
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt as _;
-        command.exec()
-    }
-    #[cfg(not(unix))]
-    {
-        match command.status() {
-            Ok(status) => std::process::exit(status.code().unwrap_or(1)),
-            Err(e) => e,
-        }
-    }
+    crate::os::exec_in_place(command)
 }
 
 #[cfg(test)]

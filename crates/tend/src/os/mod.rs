@@ -1,5 +1,6 @@
 //! Every difference between operating systems in this crate, behind one interface: the
-//! background tend's readiness pipe (`tend up -d`) and the signals that stop the app. Outside
+//! background tend's readiness pipe (`tend up -d`), the signals that stop the app, signalling a
+//! pid, private files, and who holds the app's lock. Outside
 //! this module, `cfg` appears only on `mod` lines and in tests.
 
 #[cfg(unix)]
@@ -11,6 +12,16 @@ pub use unix::*;
 mod windows;
 #[cfg(windows)]
 pub use windows::*;
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+pub use linux::*;
+
+#[cfg(not(target_os = "linux"))]
+mod other;
+#[cfg(not(target_os = "linux"))]
+pub use other::*;
 
 /// What waiting for a background tend's first word gave.
 #[derive(Debug)]

@@ -131,3 +131,26 @@ impl StopSignals {
         }
     }
 }
+
+/// Sends `signal` to `pid`.
+///
+/// # Errors
+/// No such process, or no permission.
+pub fn send_signal(pid: u32, signal: tend_runner::Signal) -> std::io::Result<()> {
+    let pid =
+        i32::try_from(pid).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    let signal =
+        nix::sys::signal::Signal::try_from(signal.number()).map_err(std::io::Error::from)?;
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).map_err(std::io::Error::from)
+}
+
+/// New files private to the user (mode 0600).
+pub fn private_file(options: &mut std::fs::OpenOptions) {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    options.mode(0o600);
+}
+
+/// Replaces this process with `command` (same pid); returns only when that fails.
+pub fn exec_in_place(mut command: std::process::Command) -> std::io::Error {
+    command.exec()
+}

@@ -86,3 +86,24 @@ impl StopSignals {
         "Ctrl-C"
     }
 }
+
+/// There are no signals here: tend waits for the holder to stop instead.
+///
+/// # Errors
+/// Always: signals do not exist here.
+pub fn send_signal(pid: u32, signal: tend_runner::Signal) -> std::io::Result<()> {
+    tracing::warn!("cannot signal pid {pid} ({signal}) on this platform; waiting for it to stop");
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+/// New files get their folder's ACL: nothing to set.
+pub fn private_file(_options: &mut std::fs::OpenOptions) {}
+
+/// Runs `command` in place of this process as far as Windows allows: waits for it and exits
+/// with its code; returns only when it cannot be started.
+pub fn exec_in_place(mut command: std::process::Command) -> std::io::Error {
+    match command.status() {
+        Ok(status) => std::process::exit(status.code().unwrap_or(1)),
+        Err(e) => e,
+    }
+}
