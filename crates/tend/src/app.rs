@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use tend_supervisor::{Event, EventKind, Exit, ProgramState, Snapshot, Supervisor};
 
-use crate::cli::RunArgs;
-use crate::config::{Config, ProgramConfig, RestartPolicy};
+use crate::config::Config;
 use crate::exit::{self, CliError};
 use crate::home::AppHome;
 use crate::launch::AppContext;
@@ -77,36 +76,17 @@ pub async fn up(
     run_app(global, config, how, replace, watch_config.then_some(file)).await
 }
 
-/// `tend run`.
+/// `tend run`: the one-program app `config` (see [`crate::cli::RunArgs::config`]).
 ///
 /// # Errors
-/// Bad options (exit 1), or a state folder that cannot be created.
-pub async fn run(global: &Global, args: RunArgs) -> Result<u8, CliError> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| CliError::error(format!("cannot read the current directory: {e}")))?;
-    let name = match &args.name {
-        Some(name) => name.clone(),
-        None => crate::config::run_name(&args.command).map_err(CliError::error)?,
-    };
-    let mut program = ProgramConfig::new(name.clone(), args.command.clone(), cwd);
-    program.restart = args.restart.parse::<RestartPolicy>().map_err(|_| {
-        CliError::error(format!(
-            "--restart: unknown policy `{}`; expected always, on-failure or never",
-            args.restart
-        ))
-    })?;
-    program.restart_exit_code = Some(args.restart_exit_code);
-    program.backoff.initial = args.backoff_initial;
-    program.backoff.max = args.backoff_max.max(args.backoff_initial);
-    program.stop.grace = args.stop_timeout;
-    let config =
-        Config::single(name.clone(), program).map_err(|e| CliError::error(e.to_string()))?;
+/// A state folder that cannot be created, or a start that fails.
+pub async fn run(global: &Global, config: Config, replace: bool) -> Result<u8, CliError> {
     let how = Invocation {
         mode: Mode::Run,
-        hint: format!(" --name {}", crate::detach::shell_word(&name)),
+        hint: format!(" --name {}", crate::detach::shell_word(&config.name)),
         file: None,
     };
-    run_app(global, config, how, args.replace, None).await
+    run_app(global, config, how, replace, None).await
 }
 
 /// How this app was started, for the exit code and for the hints in messages.
@@ -419,23 +399,11 @@ fn exit_code(mode: Mode, finals: &[Snapshot]) -> u8 {
 }
 
 fn shell_code(exit: Exit) -> u8 {
-    let code = match exit {
-        Exit::Code(code) => code,
-        Exit::Signal(signal) => 128 + signal,
-    };
-    u8::try_from(code.rem_euclid(256)).unwrap_or(exit::ERROR)
+    u8::try_from(exit.shell_code().rem_euclid(256)).unwrap_or(exit::ERROR)
 }
 
-/// Formats a duration for people: `850ms`, `2.5s`, `1m 30s`.
-pub fn human(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{}ms", d.as_millis())
-    } else if d < Duration::from_secs(60) {
-        format!("{:.1}s", d.as_secs_f64())
-    } else {
-        humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
-    }
-}
+/// Formats a duration for people (kept here while callers move to [`crate::humanize`]).
+pub use crate::humanize::duration as human;
 
 fn log_event(event: &Event) {
     let name = &event.program;
@@ -449,10 +417,16 @@ fn log_event(event: &Event) {
             reason.as_str()
         ),
         EventKind::Exited { exit, uptime } => {
-            tracing::info!("{name}: exited with {exit} after {}", human(*uptime));
+            tracing::info!(
+                "{name}: exited with {exit} after {}",
+                crate::humanize::duration(*uptime)
+            );
         }
         EventKind::BackingOff { delay, attempt } => {
-            tracing::warn!("{name}: restarting in {} (attempt {attempt})", human(*delay));
+            tracing::warn!(
+                "{name}: restarting in {} (attempt {attempt})",
+                crate::humanize::duration(*delay)
+            );
         }
         EventKind::RestartingNow { reason } => {
             tracing::info!("{name}: restarting now ({})", reason.as_str());
@@ -460,7 +434,7 @@ fn log_event(event: &Event) {
         EventKind::Fatal { crashes, within, last_exit } => match last_exit {
             Some(_) => tracing::error!(
                 "{name}: fatal: crashed {crashes} time(s) within {}; not restarting (see its log, then `tend up` again)",
-                human(*within)
+                crate::humanize::duration(*within)
             ),
             None => tracing::error!("{name}: fatal: it cannot be started; not retrying"),
         },

@@ -251,6 +251,34 @@ pub struct RunArgs {
     pub command: Vec<String>,
 }
 
+impl RunArgs {
+    /// The one-program app these options describe, run from the current folder.
+    ///
+    /// # Errors
+    /// No current folder, a name that cannot be told or is invalid, an unknown policy.
+    pub fn config(&self) -> Result<crate::config::Config, CliError> {
+        use crate::config::{Config, ProgramConfig, RestartPolicy};
+        let cwd = std::env::current_dir()
+            .map_err(|e| CliError::error(format!("cannot read the current directory: {e}")))?;
+        let name = match &self.name {
+            Some(name) => name.clone(),
+            None => crate::config::run_name(&self.command).map_err(CliError::error)?,
+        };
+        let mut program = ProgramConfig::new(name.clone(), self.command.clone(), cwd);
+        program.restart = self.restart.parse::<RestartPolicy>().map_err(|_| {
+            CliError::error(format!(
+                "--restart: unknown policy `{}`; expected always, on-failure or never",
+                self.restart
+            ))
+        })?;
+        program.restart_exit_code = Some(self.restart_exit_code);
+        program.backoff.initial = self.backoff_initial;
+        program.backoff.max = self.backoff_max.max(self.backoff_initial);
+        program.stop.grace = self.stop_timeout;
+        Config::single(name, program).map_err(|e| CliError::error(e.to_string()))
+    }
+}
+
 fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text)
         .map_err(|e| format!("{e}; expected a number and a unit, like 500ms, 10s or 2m"))
@@ -275,7 +303,10 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Up(args) => {
             crate::app::up(&global, &cli.file, args.replace, args.watch_config).await
         }
-        Command::Run(args) => crate::app::run(&global, args).await,
+        Command::Run(args) => {
+            let config = args.config()?;
+            crate::app::run(&global, config, args.replace).await
+        }
         Command::Env { program, show_secrets, json } => crate::env_cmd::show(
             &global,
             &cli.file,

@@ -209,7 +209,7 @@ pub async fn up(global: &Global, file: &Path) -> Result<u8, CliError> {
             "{name}: the background tend (pid {}) did not answer within {}; it may still be \
              starting: see {} (stop it with `tend down{flag}`)",
             pid,
-            crate::app::human(READY_TIMEOUT),
+            crate::humanize::duration(READY_TIMEOUT),
             home.tend_log().display()
         ))),
     }

@@ -13,6 +13,7 @@ pub mod env_cmd;
 pub mod environment;
 pub mod exit;
 pub mod home;
+pub mod humanize;
 pub mod inflight;
 pub mod launch;
 pub mod lifecycle;

@@ -24,7 +24,7 @@ pub async fn reap_app(app: &AppHome) -> tend_runner::ReapReport {
             report.processes_ended,
             report.records_cleared,
             report.processes_killed,
-            crate::app::human(REAP_GRACE)
+            crate::humanize::duration(REAP_GRACE)
         );
     }
     for problem in &report.problems {

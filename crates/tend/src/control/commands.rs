@@ -333,7 +333,7 @@ pub async fn down(global: &Global, file: &Path, args: DownArgs) -> Result<u8, Cl
             return Err(CliError::error(format!(
                 "app `{}` did not stop within {} (tend pid {}); see {}",
                 target.home.app,
-                crate::app::human(DOWN_TIMEOUT),
+                crate::humanize::duration(DOWN_TIMEOUT),
                 stopping.pid,
                 target.home.tend_log().display()
             )));

@@ -122,7 +122,7 @@ fn recover_at(home: &AppHome, kind: StartupKind, max_age: Duration, now: SystemT
         tracing::info!(
             "{app}: in-flight item `{}` started {} ago, over the max age of {}: dropped",
             item.id,
-            crate::app::human(item.age(now)),
+            crate::humanize::duration(item.age(now)),
             humantime::format_duration(max_age)
         );
     }
