@@ -285,6 +285,7 @@ async fn supervise(
     if let Err(e) = startup.finish() {
         tracing::warn!("cannot record the clean shutdown: {}", exit::chain(&e));
     }
+    terminal.finish();
     match outcome {
         Outcome::Stopped => Ok(exit::SUCCESS),
         Outcome::Idle(finals) => Ok(exit_code(mode, &finals)),

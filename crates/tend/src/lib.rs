@@ -21,4 +21,5 @@ pub mod logs_cmd;
 pub mod reap;
 pub mod reload;
 pub mod service_cmd;
+pub mod stall_queue;
 pub mod terminal;

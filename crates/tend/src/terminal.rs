@@ -1,32 +1,56 @@
 //! Program output on the terminal (with a coloured `name | ` prefix) and in its log file.
+//!
+//! The terminal never holds anything up: lines for it go through a [`StallQueue`], written
+//! by a thread of its own, so a terminal that is not read (stdout into a FIFO nobody reads, a
+//! pty held by Ctrl-S) only costs the lines it does not show. The log files get every line.
 
-use std::io::Write as _;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tend_runner::{OutputSink, Stream};
 
 use crate::logfile::RotatingFile;
+use crate::stall_queue::StallQueue;
 
 /// Colours for program prefixes, picked by the program's position.
 const PALETTE: [&str; 6] = ["36", "33", "32", "35", "34", "31"];
 
-/// The shared terminal: one buffered stdout for every program, so lines never interleave.
+/// How many bytes of program output may wait for a slow terminal before lines are dropped
+/// (for the terminal only).
+pub const TERMINAL_QUEUE: usize = 1024 * 1024;
+
+/// How long tend waits at exit for the terminal to take the lines still queued.
+pub const DRAIN_AT_EXIT: Duration = Duration::from_millis(500);
+
+/// The shared terminal: one queue to stdout for every program, so lines never interleave.
 #[derive(Debug)]
 pub struct Terminal {
-    out: Mutex<std::io::BufWriter<std::io::Stdout>>,
+    /// `None` with `quiet`, or when the writer thread could not start.
+    out: Option<StallQueue>,
     color: bool,
-    quiet: bool,
 }
 
 impl Terminal {
     /// A terminal writing to stdout, with colours or not; `quiet` drops program output from
     /// the terminal (the log files still get it).
     pub fn new(color: bool, quiet: bool) -> Arc<Self> {
-        Arc::new(Terminal {
-            out: Mutex::new(std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout())),
-            color,
-            quiet,
-        })
+        let out = (!quiet)
+            .then(|| {
+                StallQueue::start(
+                    "tend-stdout",
+                    Box::new(std::io::stdout()),
+                    TERMINAL_QUEUE,
+                    "`tend logs`",
+                )
+                .inspect_err(|e| {
+                    tracing::warn!(
+                        "no program output on the terminal: cannot start its writer: {e}"
+                    );
+                })
+                .ok()
+            })
+            .flatten();
+        Arc::new(Terminal { out, color })
     }
 
     /// The prefix for program `index` named `name`, padded to `width`.
@@ -36,6 +60,14 @@ impl Terminal {
             format!("\x1b[{color}m{name:<width$} |\x1b[0m ")
         } else {
             format!("{name:<width$} | ")
+        }
+    }
+
+    /// Waits (at most [`DRAIN_AT_EXIT`]) until the queued lines are written: a terminal that
+    /// does not read is not waited for.
+    pub fn finish(&self) {
+        if let Some(out) = &self.out {
+            out.drain(DRAIN_AT_EXIT);
         }
     }
 }
@@ -62,12 +94,13 @@ impl OutputSink for ProgramSink {
         {
             tracing::warn!("writing {}: {e}", log.path().display());
         }
-        if !self.terminal.quiet
-            && let Ok(mut out) = self.terminal.out.lock()
-        {
-            let _ = out.write_all(self.prefix.as_bytes());
-            let _ = out.write_all(line.as_bytes());
-            let _ = out.write_all(b"\n");
+        if let Some(out) = &self.terminal.out {
+            let prefix = self.prefix.as_bytes();
+            out.push_with(prefix.len() + line.len() + 1, 1, |buf| {
+                buf.extend_from_slice(prefix);
+                buf.extend_from_slice(line.as_bytes());
+                buf.push(b'\n');
+            });
         }
     }
 
@@ -78,13 +111,15 @@ impl OutputSink for ProgramSink {
         {
             tracing::warn!("writing {}: {e}", log.path().display());
         }
-        if !self.terminal.quiet
-            && let Ok(mut out) = self.terminal.out.lock()
-        {
-            for line in block.split_inclusive('\n') {
-                let _ = out.write_all(self.prefix.as_bytes());
-                let _ = out.write_all(line.as_bytes());
-            }
+        if let Some(out) = &self.terminal.out {
+            let prefix = self.prefix.as_bytes();
+            let count = memchr::memchr_iter(b'\n', block.as_bytes()).count();
+            out.push_with(block.len() + count * prefix.len(), count as u64, |buf| {
+                for line in block.as_bytes().split_inclusive(|&b| b == b'\n') {
+                    buf.extend_from_slice(prefix);
+                    buf.extend_from_slice(line);
+                }
+            });
         }
     }
 
@@ -93,9 +128,6 @@ impl OutputSink for ProgramSink {
             && let Ok(mut log) = log.lock()
         {
             let _ = log.flush();
-        }
-        if let Ok(mut out) = self.terminal.out.lock() {
-            let _ = out.flush();
         }
     }
 }
