@@ -87,35 +87,38 @@ impl ProgramSink {
 }
 
 impl OutputSink for ProgramSink {
-    fn line(&self, _stream: Stream, line: &str) {
+    fn line(&self, _stream: Stream, line: &[u8]) {
         if let Some(log) = &self.log
             && let Ok(mut log) = log.lock()
-            && let Err(e) = log.write_parts(&[line.as_bytes(), b"\n"])
+            && let Err(e) = log.write_parts(&[line, b"\n"])
         {
             tracing::warn!("writing {}: {e}", log.path().display());
         }
         if let Some(out) = &self.terminal.out {
+            // The terminal shows text: invalid UTF-8 is replaced there (the log keeps it).
+            let text = String::from_utf8_lossy(line);
             let prefix = self.prefix.as_bytes();
-            out.push_with(prefix.len() + line.len() + 1, 1, |buf| {
+            out.push_with(prefix.len() + text.len() + 1, 1, |buf| {
                 buf.extend_from_slice(prefix);
-                buf.extend_from_slice(line.as_bytes());
+                buf.extend_from_slice(text.as_bytes());
                 buf.push(b'\n');
             });
         }
     }
 
-    fn lines(&self, _stream: Stream, block: &str) {
+    fn lines(&self, _stream: Stream, block: &[u8]) {
         if let Some(log) = &self.log
             && let Ok(mut log) = log.lock()
-            && let Err(e) = log.write_lines(block.as_bytes())
+            && let Err(e) = log.write_lines(block)
         {
             tracing::warn!("writing {}: {e}", log.path().display());
         }
         if let Some(out) = &self.terminal.out {
+            let text = String::from_utf8_lossy(block);
             let prefix = self.prefix.as_bytes();
-            let count = memchr::memchr_iter(b'\n', block.as_bytes()).count();
-            out.push_with(block.len() + count * prefix.len(), count as u64, |buf| {
-                for line in block.as_bytes().split_inclusive(|&b| b == b'\n') {
+            let count = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+            out.push_with(text.len() + count * prefix.len(), count as u64, |buf| {
+                for line in text.as_bytes().split_inclusive(|&b| b == b'\n') {
                     buf.extend_from_slice(prefix);
                     buf.extend_from_slice(line);
                 }
