@@ -37,6 +37,6 @@ mod error;
 mod state;
 
 pub use append::open_private_append;
-pub use atomic::{write_bytes, write_json, write_text};
+pub use atomic::{rename_into_place, write_bytes, write_json, write_text};
 pub use error::FsError;
 pub use state::{Loaded, load_json_or_default, quarantine};

@@ -207,6 +207,7 @@ async fn supervise(
         recovery: recovered.file.clone(),
         restart_context,
         dotenv: Arc::new(tend_fs::dotenv::DotenvCache::new()),
+        log_health: crate::program_log::LogHealth::default(),
     });
     let (supervisor, mut events) = Supervisor::new();
     // Restarts of the whole app: the `restart-requested` marker and `tend restart --app`.
@@ -232,6 +233,7 @@ async fn supervise(
             stop: stop_signals.requester(),
             restart_app: restart_requester,
             inflight: recovered.state.clone(),
+            log_health: context.log_health.clone(),
         });
     tracing::info!(
         "{}: starting {} program(s); logs in {}",

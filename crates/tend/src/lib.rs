@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod logfile;
 pub mod logging;
 pub mod logs_cmd;
+pub mod program_log;
 pub mod reap;
 pub mod reload;
 pub mod service_cmd;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tend_runner::{OutputSink, Stream};
 
-use crate::logfile::RotatingFile;
+use crate::program_log::ProgramLog;
 use crate::stall_queue::StallQueue;
 
 /// Colours for program prefixes, picked by the program's position.
@@ -76,12 +76,12 @@ impl Terminal {
 pub struct ProgramSink {
     terminal: Arc<Terminal>,
     prefix: String,
-    log: Option<Mutex<RotatingFile>>,
+    log: Option<Mutex<ProgramLog>>,
 }
 
 impl ProgramSink {
     /// A sink for one program.
-    pub fn new(terminal: Arc<Terminal>, prefix: String, log: Option<RotatingFile>) -> Self {
+    pub fn new(terminal: Arc<Terminal>, prefix: String, log: Option<ProgramLog>) -> Self {
         ProgramSink { terminal, prefix, log: log.map(Mutex::new) }
     }
 }
@@ -90,9 +90,8 @@ impl OutputSink for ProgramSink {
     fn line(&self, _stream: Stream, line: &[u8]) {
         if let Some(log) = &self.log
             && let Ok(mut log) = log.lock()
-            && let Err(e) = log.write_parts(&[line, b"\n"])
         {
-            tracing::warn!("writing {}: {e}", log.path().display());
+            log.write_parts(&[line, b"\n"]);
         }
         if let Some(out) = &self.terminal.out {
             // The terminal shows text: invalid UTF-8 is replaced there (the log keeps it).
@@ -109,9 +108,8 @@ impl OutputSink for ProgramSink {
     fn lines(&self, _stream: Stream, block: &[u8]) {
         if let Some(log) = &self.log
             && let Ok(mut log) = log.lock()
-            && let Err(e) = log.write_lines(block)
         {
-            tracing::warn!("writing {}: {e}", log.path().display());
+            log.write_lines(block);
         }
         if let Some(out) = &self.terminal.out {
             let text = String::from_utf8_lossy(block);
@@ -130,7 +128,7 @@ impl OutputSink for ProgramSink {
         if let Some(log) = &self.log
             && let Ok(mut log) = log.lock()
         {
-            let _ = log.flush();
+            log.flush();
         }
     }
 }

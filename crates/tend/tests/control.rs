@@ -104,6 +104,7 @@ fn status_json_and_table_describe_the_running_app() {
                 "cause",
                 "cpu_secs",
                 "last_exit",
+                "log_error",
                 "name",
                 "pid",
                 "reason",

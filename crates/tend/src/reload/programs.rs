@@ -15,6 +15,7 @@ use crate::config::{Config, ProgramConfig, Restart, Runner};
 use crate::control::server::Runners;
 use crate::launch::{AppContext, ProgramLauncher};
 use crate::logfile::RotatingFile;
+use crate::program_log::ProgramLog;
 use crate::terminal::{ProgramSink, Terminal};
 
 /// The app's programs as configured: set up at start, changed by a config reload. Cheap to
@@ -169,7 +170,7 @@ impl Setup {
             program.log.max_size,
             program.log.max_files,
         ) {
-            Ok(file) => Some(file),
+            Ok(file) => Some(ProgramLog::new(file, &program.name, self.context.log_health.clone())),
             Err(e) => {
                 tracing::warn!("{}: cannot open its log file: {e}", program.name);
                 None
