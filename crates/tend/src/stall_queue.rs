@@ -208,10 +208,12 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         let shown = lines.iter().filter(|l| l.starts_with("line ")).count();
         let notices: Vec<&str> = lines.iter().copied().filter(|l| l.starts_with('…')).collect();
-        assert_eq!(notices.len(), 1, "{text}");
-        let dropped: usize = notices[0].split(' ').nth(1).unwrap().parse().unwrap();
+        // One notice per run of dropped lines (the writer may take a batch while it fills).
+        assert!(!notices.is_empty() && notices.len() <= 3, "{text}");
+        let dropped: usize =
+            notices.iter().map(|n| n.split(' ').nth(1).unwrap().parse::<usize>().unwrap()).sum();
         assert_eq!(shown + dropped, 10_000, "every line is shown or counted: {text}");
-        assert!(notices[0].ends_with("see tend logs"), "{}", notices[0]);
+        assert!(notices.iter().all(|n| n.ends_with("see tend logs")), "{notices:?}");
         // The first lines (queued before the queue was full) come first, in order.
         assert_eq!(lines[0], "line 0000");
     }

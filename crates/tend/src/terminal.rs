@@ -17,7 +17,7 @@ const PALETTE: [&str; 6] = ["36", "33", "32", "35", "34", "31"];
 
 /// How many bytes of program output may wait for a slow terminal before lines are dropped
 /// (for the terminal only).
-pub const TERMINAL_QUEUE: usize = 1024 * 1024;
+pub const TERMINAL_QUEUE: usize = 4 * 1024 * 1024;
 
 /// How long tend waits at exit for the terminal to take the lines still queued.
 pub const DRAIN_AT_EXIT: Duration = Duration::from_millis(500);
