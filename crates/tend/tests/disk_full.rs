@@ -42,14 +42,33 @@ impl SmallDisk {
     }
 
     /// Fills it up: a file that takes every free byte.
-    fn fill(&self) -> PathBuf {
+    fn fill(&self) -> Filler {
         let path = self.at.join("filler");
-        let mut file = std::fs::File::create(&path).unwrap();
+        let file = std::fs::File::create(&path).unwrap();
+        let mut filler = Filler { path, file };
+        filler.top_up();
+        filler
+    }
+}
+
+/// The file that fills a [`SmallDisk`].
+struct Filler {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl Filler {
+    /// Takes whatever became free since (a removed file frees its space).
+    fn top_up(&mut self) {
         let chunk = vec![0u8; 64 * 1024];
-        while file.write_all(&chunk).is_ok() {}
-        while file.write_all(&chunk[..512]).is_ok() {}
-        let _ = file.flush();
-        path
+        while self.file.write_all(&chunk).is_ok() {}
+        while self.file.write_all(&chunk[..512]).is_ok() {}
+        let _ = self.file.flush();
+    }
+
+    /// Frees the space again.
+    fn remove(self) {
+        std::fs::remove_file(&self.path).unwrap();
     }
 }
 
@@ -113,8 +132,9 @@ command = ["sh", "-c", "while true; do echo {line}; sleep 0.01; done"]
     let app = sb.app("full");
     sb.wait_lines(&app.log("talker"), 5);
 
-    let filler = disk.fill();
+    let mut filler = disk.fill();
     let trouble = sb.wait_for("status to show the full disk and 2 KB dropped", || {
+        filler.top_up();
         let trouble = log_error(&status_json(&sb), "talker");
         (trouble["dropped_bytes"].as_u64()? >= 2048).then_some(trouble)
     });
@@ -136,7 +156,7 @@ command = ["sh", "-c", "while true; do echo {line}; sleep 0.01; done"]
     listed.assert_code(0);
     assert!(!listed.stdout.contains("job-1"), "{}", listed.stdout);
 
-    std::fs::remove_file(filler).unwrap();
+    filler.remove();
     sb.wait_for("status to show the log written again", || {
         log_error(&status_json(&sb), "talker").is_null().then_some(())
     });
@@ -185,8 +205,10 @@ max_restarts = {{ count = 1000, within = "1m" }}
     let app = sb.app("full");
     sb.wait_lines(Path::new(&starts), 2);
 
-    let filler = disk.fill();
+    let mut filler = disk.fill();
     let stderr = sb.wait_for("3 starts refused for want of a run record", || {
+        // Each run's record is removed when it ends, which frees space for the next one.
+        filler.top_up();
         let stderr = tend.stderr();
         (lines_with(&stderr, "cannot write the run record").len() >= 3).then_some(stderr)
     });
@@ -212,7 +234,7 @@ max_restarts = {{ count = 1000, within = "1m" }}
         serde_json::from_str(&read(&app.dir.join("state.json"))).unwrap();
     assert_eq!(state["clean_shutdown"], true, "{state}");
 
-    std::fs::remove_file(filler).unwrap();
+    filler.remove();
     let before = read(Path::new(&starts)).lines().count();
     let tend = sb.spawn(&["up"]);
     let kinds = sb.wait_lines(Path::new(&starts), before + 1);
