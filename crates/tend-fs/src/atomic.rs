@@ -29,6 +29,20 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     file.commit().map_err(|e| FsError::io("committing", path, e))
 }
 
+/// Renames `from` to `to` (replacing it) and makes the rename durable: a file prepared
+/// earlier takes its place atomically, without needing any free space (on a full disk too).
+///
+/// # Errors
+/// [`FsError::Io`] naming `to` when the rename fails.
+pub fn rename_into_place(from: &Path, to: &Path) -> Result<(), FsError> {
+    std::fs::rename(from, to).map_err(|e| FsError::io("renaming into place", to, e))?;
+    // The folder's entry is what changed: sync it (best effort; Unix only).
+    if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::os::sync_dir(dir);
+    }
+    Ok(())
+}
+
 /// Writes UTF-8 `text` to `path` atomically; see [`write_bytes`].
 ///
 /// # Errors

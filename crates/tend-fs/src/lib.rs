@@ -41,7 +41,7 @@ mod read;
 mod state;
 
 pub use append::open_private_append;
-pub use atomic::{write_bytes, write_json, write_text};
+pub use atomic::{rename_into_place, write_bytes, write_json, write_text};
 pub use dir::create_private_dir;
 pub use error::FsError;
 pub use private::{Exposure, Kind, check_private, judge};

@@ -51,14 +51,16 @@ impl ChildRecord {
     }
 
     /// Writes the record for the calling process. Runs in the forked child: async-signal-safe,
-    /// allocation-free. Returns false on any failure (the caller then exits without running
-    /// the program).
-    pub(crate) fn write_in_child(&self) -> bool {
+    /// allocation-free. On any failure returns the OS error number (`EINVAL` when there is
+    /// none); the caller then exits without running the program.
+    pub(crate) fn write_in_child(&self) -> Result<(), i32> {
+        // Reading errno right after the failed call: no allocation, async-signal-safe.
+        let errno = || std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL);
         // SAFETY (for the whole function): only async-signal-safe libc calls on buffers we own.
         unsafe {
             let pid = libc::getpid();
-            let Ok(pid) = u64::try_from(pid) else { return false };
-            let Some(start_time) = own_start_time() else { return false };
+            let Ok(pid) = u64::try_from(pid) else { return Err(libc::EINVAL) };
+            let Some(start_time) = own_start_time() else { return Err(errno()) };
 
             let mut tmp = PathBuf::new();
             let mut fin = PathBuf::new();
@@ -69,7 +71,7 @@ impl ChildRecord {
                 && tmp.push(digits)
                 && tmp.push(b".json.tmp\0"))
             {
-                return false;
+                return Err(libc::ENAMETOOLONG);
             }
             let digits = fmt_u64(pid, &mut num);
             if !(fin.push(&self.dir_bytes)
@@ -77,7 +79,7 @@ impl ChildRecord {
                 && fin.push(digits)
                 && fin.push(b".json\0"))
             {
-                return false;
+                return Err(libc::ENAMETOOLONG);
             }
             let fd = libc::open(
                 tmp.as_ptr(),
@@ -85,7 +87,7 @@ impl ChildRecord {
                 0o600,
             );
             if fd < 0 {
-                return false;
+                return Err(errno());
             }
             let mut ok = write_all(fd, &self.head);
             for (key, value) in
@@ -95,17 +97,24 @@ impl ChildRecord {
                 ok = ok && write_all(fd, key) && write_all(fd, fmt_u64(value, &mut buf));
             }
             ok = ok && write_all(fd, b",") && write_all(fd, &self.tail);
-            ok = libc::close(fd) == 0 && ok;
+            let mut failure = if ok { 0 } else { errno() };
+            if libc::close(fd) != 0 && failure == 0 {
+                failure = errno();
+            }
+            ok = failure == 0;
             // Renamed into place: readers see the whole record or none. Not fsynced, on
             // purpose: a record describes processes of this boot only, and what ends them all
             // (a power loss) also ends the boot; a crash of tend itself loses nothing from the
             // page cache. Two fsyncs would add ~0.5 ms to every restart.
-            ok = ok && libc::rename(tmp.as_ptr(), fin.as_ptr()) == 0;
+            if ok && libc::rename(tmp.as_ptr(), fin.as_ptr()) != 0 {
+                failure = errno();
+                ok = false;
+            }
             if !ok {
                 libc::unlink(tmp.as_ptr());
-                return false;
+                return Err(if failure == 0 { libc::EINVAL } else { failure });
             }
-            true
+            Ok(())
         }
     }
 }

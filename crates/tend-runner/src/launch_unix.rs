@@ -26,10 +26,11 @@ pub(crate) async fn launch(
         // async-signal-safe calls without allocating (see `ChildRecord::write_in_child`).
         unsafe {
             cmd.pre_exec(move || {
-                if !writer.write_in_child() {
+                if let Err(errno) = writer.write_in_child() {
                     let msg = b"tend: cannot write the run record; the program was not started\n";
                     libc::write(2, msg.as_ptr().cast(), msg.len());
-                    libc::_exit(125);
+                    // The exit code carries the reason to the parent (errno values fit).
+                    libc::_exit(errno.clamp(1, 255));
                 }
                 Ok(())
             });
@@ -56,10 +57,11 @@ pub(crate) async fn launch(
         && record.is_some()
         && !dir.join(format!("{pid}.json")).exists()
     {
-        // The child could not write its record and exited 125 without running the program.
-        let _ = child.wait().await;
+        // The child could not write its record and exited without running the program, with
+        // the OS error number as its exit code.
+        let errno = child.wait().await.ok().and_then(|status| status.code());
         tree::disown(pid);
-        return Err(RunnerError::StartFailed("the run record could not be written".into()));
+        return Err(RunnerError::StartFailed(record_failure(dir, errno)));
     }
     if let Some(out) = &child.stdout {
         sys::widen_pipe(out.as_raw_fd());
@@ -75,4 +77,30 @@ pub(crate) async fn launch(
         }
     });
     Ok(Launched { pid, start_time, stdin, stdout, stderr, wait })
+}
+
+/// Why the run record in `dir` could not be written, from the OS error number the child
+/// exited with: `cannot write the run record in /…/runs: ENOSPC: No space left on device`.
+fn record_failure(dir: &std::path::Path, errno: Option<i32>) -> String {
+    let reason = match errno.map(nix::errno::Errno::from_raw) {
+        Some(errno) if errno != nix::errno::Errno::UnknownErrno => errno.to_string(),
+        _ => "unknown error".to_owned(),
+    };
+    format!("cannot write the run record in {}: {reason}", dir.display())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_record_failure_names_the_os_reason_and_the_folder() {
+        let dir = std::path::Path::new("/home/u/.tend/apps/a/runs");
+        assert_eq!(
+            super::record_failure(dir, Some(libc::ENOSPC)),
+            "cannot write the run record in /home/u/.tend/apps/a/runs: ENOSPC: No space left on device"
+        );
+        assert_eq!(
+            super::record_failure(dir, None),
+            "cannot write the run record in /home/u/.tend/apps/a/runs: unknown error"
+        );
+    }
 }

@@ -1,12 +1,11 @@
 //! Line-by-line output forwarding.
 //!
 //! A program's stdout and stderr are read concurrently, cut into lines and handed to an
-//! [`OutputSink`] one line at a time. Lines keep their content exactly; invalid UTF-8 is
-//! replaced (never stops forwarding); lines up to [`MAX_LINE`] arrive whole, longer ones are
-//! split into pieces of at most that size (never dropped); a last line without a newline is
-//! delivered when the stream ends.
+//! [`OutputSink`] one line at a time. Lines keep their bytes exactly, invalid UTF-8 included
+//! (a sink that needs text converts them itself); lines up to [`MAX_LINE`] arrive whole,
+//! longer ones are split into pieces of at most that size (never dropped); a last line
+//! without a newline is delivered when the stream ends.
 
-use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncRead, AsyncReadExt as _};
@@ -26,17 +25,19 @@ pub enum Stream {
 /// Where a program's output lines go.
 ///
 /// `line` is called once per line, without the line's newline; `flush` after each batch of lines
-/// read in one go, so an implementation may buffer in between.
+/// read in one go, so an implementation may buffer in between. Lines are bytes as the program
+/// wrote them: they need not be UTF-8.
 pub trait OutputSink: Send + Sync {
     /// One line of output, without its trailing newline.
-    fn line(&self, stream: Stream, line: &str);
+    fn line(&self, stream: Stream, line: &[u8]);
 
     /// Several complete lines at once: `block` is one or more lines, each ending with `\n`,
     /// none longer than [`MAX_LINE`]. The forwarder passes runs of ordinary lines this way so
     /// that a sink can write them in one go; the default hands them to
     /// [`line`](OutputSink::line) one by one.
-    fn lines(&self, stream: Stream, block: &str) {
-        for line in block.split_terminator('\n') {
+    fn lines(&self, stream: Stream, block: &[u8]) {
+        let block = block.strip_suffix(b"\n").unwrap_or(block);
+        for line in block.split(|&b| b == b'\n') {
             self.line(stream, line);
         }
     }
@@ -49,32 +50,48 @@ pub trait OutputSink: Send + Sync {
 pub struct StdioSink;
 
 impl OutputSink for StdioSink {
-    fn line(&self, stream: Stream, line: &str) {
+    fn line(&self, stream: Stream, line: &[u8]) {
         // A closed terminal must not stop the program: errors are ignored.
         let _ = match stream {
-            Stream::Stdout => writeln!(std::io::stdout().lock(), "{line}"),
-            Stream::Stderr => writeln!(std::io::stderr().lock(), "{line}"),
+            Stream::Stdout => write_line(&mut std::io::stdout().lock(), line),
+            Stream::Stderr => write_line(&mut std::io::stderr().lock(), line),
         };
     }
+}
+
+fn write_line(out: &mut impl std::io::Write, line: &[u8]) -> std::io::Result<()> {
+    out.write_all(line)?;
+    out.write_all(b"\n")
 }
 
 /// An [`OutputSink`] that keeps every line in memory; useful in tests and for short commands.
 #[derive(Debug, Default, Clone)]
 pub struct MemorySink {
-    lines: Arc<Mutex<Vec<(Stream, String)>>>,
+    lines: Arc<Mutex<Vec<RawLine>>>,
 }
 
+/// A line as a [`MemorySink`] received it.
+type RawLine = (Stream, Vec<u8>);
+
 impl MemorySink {
-    /// The lines received so far.
+    /// The lines received so far, as text (invalid UTF-8 replaced).
     pub fn lines(&self) -> Vec<(Stream, String)> {
+        self.raw_lines()
+            .into_iter()
+            .map(|(stream, line)| (stream, String::from_utf8_lossy(&line).into_owned()))
+            .collect()
+    }
+
+    /// The lines received so far, as the bytes they were.
+    pub fn raw_lines(&self) -> Vec<RawLine> {
         self.lines.lock().map(|l| l.clone()).unwrap_or_default()
     }
 }
 
 impl OutputSink for MemorySink {
-    fn line(&self, stream: Stream, line: &str) {
+    fn line(&self, stream: Stream, line: &[u8]) {
         if let Ok(mut lines) = self.lines.lock() {
-            lines.push((stream, line.to_string()));
+            lines.push((stream, line.to_vec()));
         }
     }
 }
@@ -162,18 +179,15 @@ pub(crate) async fn forward<R: AsyncRead + Unpin>(
     const LARGEST: usize = 256 * 1024;
     let mut splitter = LineSplitter::new(MAX_LINE);
     let mut buf = vec![0u8; FIRST];
-    let mut deliver = |line: &[u8]| match std::str::from_utf8(line) {
-        Ok(text) => sink.line(stream, text),
-        Err(_) => sink.line(stream, &String::from_utf8_lossy(line)),
-    };
+    let mut deliver = |line: &[u8]| sink.line(stream, line);
     loop {
         match reader.read(&mut buf).await {
             Ok(0) => break,
             Ok(n) => {
                 let mut data = &buf[..n];
                 // Finish a line begun in an earlier read, then pass the complete lines of this
-                // read as one block when they are ordinary (valid UTF-8; a read is shorter than
-                // MAX_LINE, so no line in it is too long); the rest goes line by line.
+                // read as one block (a read is shorter than MAX_LINE, so no line in it is too
+                // long); the rest goes line by line.
                 if splitter.has_pending() {
                     let end = memchr::memchr(b'\n', data).map_or(data.len(), |p| p + 1);
                     splitter.push(&data[..end], &mut deliver);
@@ -181,9 +195,10 @@ pub(crate) async fn forward<R: AsyncRead + Unpin>(
                 }
                 if let Some(last) = memchr::memrchr(b'\n', data) {
                     let (block, rest) = data.split_at(last + 1);
-                    match std::str::from_utf8(block) {
-                        Ok(text) if block.len() <= MAX_LINE => sink.lines(stream, text),
-                        _ => splitter.push(block, &mut deliver),
+                    if block.len() <= MAX_LINE {
+                        sink.lines(stream, block);
+                    } else {
+                        splitter.push(block, &mut deliver);
                     }
                     data = rest;
                 }
@@ -225,15 +240,15 @@ mod tests {
                 1 => b"bad \xff utf8".to_vec(),
                 _ => format!("line {i} {}", "x".repeat(i % 150)).into_bytes(),
             };
-            expected.push(String::from_utf8_lossy(&line).into_owned());
             input.extend_from_slice(&line);
+            expected.push(line);
             input.push(b'\n');
         }
         input.extend_from_slice(b"tail without newline");
-        expected.push("tail without newline".into());
+        expected.push(b"tail without newline".to_vec());
         let sink = MemorySink::default();
         forward(std::io::Cursor::new(input), Stream::Stdout, Arc::new(sink.clone())).await;
-        let got: Vec<String> = sink.lines().into_iter().map(|(_, l)| l).collect();
+        let got: Vec<Vec<u8>> = sink.raw_lines().into_iter().map(|(_, l)| l).collect();
         assert_eq!(got.len(), expected.len());
         assert!(got == expected, "forwarded lines differ");
     }

@@ -59,6 +59,32 @@ impl Supervisor {
         handle
     }
 
+    /// Adds a program stopped: it is listed (in [`snapshots`](Self::snapshots) and by
+    /// [`programs`](Self::programs)) but nothing runs until [`start`](Self::start). An app
+    /// adds every program this way first, so that its status lists them all from the start,
+    /// then starts them one after the other.
+    pub fn add_stopped(&self, spec: ProgramSpec) -> ProgramHandle {
+        let mut programs = self.lock();
+        let handle = program::spawn(spec, self.inner.events.clone(), self.inner.epoch, false);
+        programs.push(handle.clone());
+        handle
+    }
+
+    /// Starts `program` (as [`ProgramHandle::start`]) unless [`stop_all`](Self::stop_all) has
+    /// begun; resolves once its first launch is done (spawned, or failed to), with whether it
+    /// was started. Race-free with `stop_all`: a start asked for before it is stopped by it.
+    pub async fn start(&self, program: &ProgramHandle) -> bool {
+        let started = {
+            let _programs = self.lock();
+            if self.is_stopping() {
+                return false;
+            }
+            // Queued now, under the lock: `stop_all`'s stop comes after it.
+            program.start()
+        };
+        started.await.is_ok()
+    }
+
     /// Whether [`stop_all`](Self::stop_all) has begun.
     pub fn is_stopping(&self) -> bool {
         self.inner.stopping.load(std::sync::atomic::Ordering::SeqCst)

@@ -189,6 +189,7 @@ async fn supervise(
         recovery: recovered.file.clone(),
         restart_context,
         dotenv: Arc::new(tend_fs::dotenv::DotenvCache::new()),
+        log_health: crate::program_log::LogHealth::default(),
     });
     let (supervisor, mut events) = Supervisor::new();
     // Restarts of the whole app: the `restart-requested` marker and `tend restart --app`.
@@ -215,6 +216,7 @@ async fn supervise(
             restart_app: restart_requester,
             inflight: recovered.state.clone(),
             max_connections: api_connections,
+            log_health: context.log_health.clone(),
         });
     tracing::info!(
         "{}: starting {} program(s); logs in {}",
@@ -269,6 +271,7 @@ async fn supervise(
     if let Err(e) = startup.finish() {
         tracing::warn!("cannot record the clean shutdown: {}", exit::chain(&e));
     }
+    terminal.finish();
     match outcome {
         Outcome::Stopped => Ok(exit::SUCCESS),
         Outcome::Idle(finals) => Ok(exit_code(mode, &finals)),

@@ -63,6 +63,7 @@ pub fn show(
         recovery: None,
         restart_context: None,
         dotenv: Arc::new(DotenvCache::new()),
+        log_health: crate::program_log::LogHealth::default(),
     };
     let inherited = environment::inherited();
     let mut listing = Vec::new();

@@ -56,6 +56,12 @@ impl AppHome {
         self.dir.join("state.json")
     }
 
+    /// `state.clean.json`: `state.json` as a clean shutdown leaves it, written at start so
+    /// that the shutdown is recorded by a rename even on a full disk.
+    pub fn clean_state_file(&self) -> PathBuf {
+        self.dir.join("state.clean.json")
+    }
+
     /// `restart-sentinel.json`: context carried across a restart, consumed at the next start.
     pub fn restart_sentinel(&self) -> PathBuf {
         self.dir.join("restart-sentinel.json")

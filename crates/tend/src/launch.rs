@@ -33,6 +33,8 @@ pub struct AppContext {
     pub recovery: Option<PathBuf>,
     /// `TEND_RESTART_CONTEXT`: the JSON file of the restart that started this run of the app.
     pub restart_context: Option<PathBuf>,
+    /// The programs' log files that cannot be written now (`tend status` shows them).
+    pub log_health: crate::program_log::LogHealth,
 }
 
 /// Starts runs of one configured program natively.

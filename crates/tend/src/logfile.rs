@@ -8,6 +8,11 @@
 //! Writes are buffered; call [`RotatingFile::flush`] after each batch of lines. The current
 //! size is tracked in memory (read from disk once, at open), so a write costs a comparison
 //! and a copy into the buffer: no system call per line.
+//!
+//! A failed write (a full disk) drops what was not known to be on disk: the buffer is
+//! emptied and the file cut back to its size after the last flush that worked, so that no
+//! line is left half-written. [`RotatingFile::take_dropped`] tells how many bytes that was;
+//! the next write tries again.
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
@@ -39,6 +44,11 @@ pub struct RotatingFile {
     writer: Option<BufWriter<File>>,
     /// Bytes in the current file, including those still buffered.
     size: u64,
+    /// Bytes of the current file known to be on disk: its size after the last flush that
+    /// worked.
+    flushed: u64,
+    /// Bytes dropped by failed writes since the last [`RotatingFile::take_dropped`].
+    dropped: u64,
     max_size: u64,
     max_files: u32,
 }
@@ -62,6 +72,8 @@ impl RotatingFile {
             path: path.to_path_buf(),
             writer: Some(writer),
             size,
+            flushed: size,
+            dropped: 0,
             max_size,
             max_files: max_files.max(1),
         })
@@ -74,7 +86,8 @@ impl RotatingFile {
     ///
     /// # Errors
     /// If rotating or writing fails. A failed rotation leaves the files as they were where
-    /// possible, and the next write tries again to open the current file.
+    /// possible, and the next write tries again to open the current file. On an error, the
+    /// line and what was not yet flushed are dropped (see [`RotatingFile::take_dropped`]).
     pub fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
         self.write_parts(&[line])
     }
@@ -88,8 +101,15 @@ impl RotatingFile {
         if self.size.saturating_add(block.len() as u64) <= self.max_size {
             return self.write_parts(&[block]);
         }
+        let mut written = 0;
         for line in block.split_inclusive(|&b| b == b'\n') {
-            self.write_parts(&[line])?;
+            if let Err(error) = self.write_parts(&[line]) {
+                // The lines after it are not tried: dropped too.
+                let rest = block.len().saturating_sub(written + line.len()) as u64;
+                self.dropped = self.dropped.saturating_add(rest);
+                return Err(error);
+            }
+            written += line.len();
         }
         Ok(())
     }
@@ -101,6 +121,14 @@ impl RotatingFile {
     /// As [`RotatingFile::write_line`].
     pub fn write_parts(&mut self, parts: &[&[u8]]) -> io::Result<()> {
         let len: u64 = parts.iter().map(|p| p.len() as u64).sum();
+        let result = self.try_write_parts(parts, len);
+        if result.is_err() {
+            self.discard(len);
+        }
+        result
+    }
+
+    fn try_write_parts(&mut self, parts: &[&[u8]], len: u64) -> io::Result<()> {
         if self.size > 0 && self.size.saturating_add(len) > self.max_size {
             self.rotate()?;
         }
@@ -109,6 +137,7 @@ impl RotatingFile {
             None => {
                 let (writer, size) = open_append(&self.path)?;
                 self.size = size;
+                self.flushed = size;
                 writer
             }
         };
@@ -123,12 +152,40 @@ impl RotatingFile {
     /// Writes the buffered lines to the file.
     ///
     /// # Errors
-    /// If the OS refuses the write.
+    /// If the OS refuses the write: what was not yet flushed is dropped then (see
+    /// [`RotatingFile::take_dropped`]).
     pub fn flush(&mut self) -> io::Result<()> {
-        match &mut self.writer {
-            Some(writer) => writer.flush(),
-            None => Ok(()),
+        let Some(writer) = &mut self.writer else { return Ok(()) };
+        match writer.flush() {
+            Ok(()) => {
+                self.flushed = self.size;
+                Ok(())
+            }
+            Err(error) => {
+                self.discard(0);
+                Err(error)
+            }
         }
+    }
+
+    /// The bytes that failed writes dropped since the last call.
+    pub fn take_dropped(&mut self) -> u64 {
+        std::mem::take(&mut self.dropped)
+    }
+
+    /// After a failed write of `extra` bytes: drops them and whatever is not known to be on
+    /// disk, cutting the file back to its last flushed size so that no line is left torn.
+    fn discard(&mut self, extra: u64) {
+        let lost = self.size.saturating_sub(self.flushed).saturating_add(extra);
+        self.dropped = self.dropped.saturating_add(lost);
+        if let Some(writer) = self.writer.take() {
+            let (file, _unwritten) = writer.into_parts();
+            if file.metadata().is_ok_and(|meta| meta.len() > self.flushed) {
+                let _ = file.set_len(self.flushed);
+            }
+            self.writer = Some(BufWriter::with_capacity(BUFFER_SIZE, file));
+        }
+        self.size = self.flushed;
     }
 
     /// Rotates now, whatever the size: shifts the files and starts an empty current file.
@@ -146,6 +203,7 @@ impl RotatingFile {
             writer.get_ref().set_len(0)?;
             self.writer = Some(writer);
             self.size = 0;
+            self.flushed = 0;
             return Ok(());
         }
         let oldest = self.max_files - 1;
@@ -160,6 +218,7 @@ impl RotatingFile {
         let (writer, size) = open_append(&self.path)?;
         self.writer = Some(writer);
         self.size = size;
+        self.flushed = size;
         Ok(())
     }
 
@@ -449,6 +508,24 @@ mod tests {
         Write::flush(&mut f).unwrap();
         assert_eq!(read(&rotated_path(&path, 1)), "abcde\n");
         assert_eq!(read(&path), "fghij\nklm\n");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_failed_flush_drops_and_counts_what_was_not_written() {
+        // /dev/full takes the open and refuses every write with ENOSPC.
+        let mut f = RotatingFile::open(Path::new("/dev/full"), 1 << 20, 1).unwrap();
+        f.write_line(b"one\n").unwrap();
+        f.write_lines(b"two\nthree\n").unwrap();
+        let error = f.flush().unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::StorageFull);
+        assert_eq!(f.take_dropped(), 14);
+        assert_eq!(f.take_dropped(), 0, "counted once");
+        assert_eq!(f.size(), 0);
+        // Nothing is kept for later: the next flush tries only what came after.
+        f.write_line(b"four\n").unwrap();
+        assert!(f.flush().is_err());
+        assert_eq!(f.take_dropped(), 5);
     }
 
     #[test]

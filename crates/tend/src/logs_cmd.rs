@@ -86,7 +86,7 @@ pub async fn logs(global: &Global, file: &Path, args: LogsArgs) -> Result<u8, Cl
         };
         let prefix = prefix(name);
         for line in lines {
-            if !out.line(&prefix, &line) {
+            if !out.line(&prefix, &strip_controls(&line)) {
                 return Ok(exit::SUCCESS);
             }
         }
@@ -99,13 +99,89 @@ pub async fn logs(global: &Global, file: &Path, args: LogsArgs) -> Result<u8, Cl
         tokio::time::sleep(FOLLOW_POLL).await;
         for (prefix, follower) in &mut followers {
             for line in follower.poll() {
-                if !out.line(prefix, &line) {
+                if !out.line(prefix, &strip_controls(&line)) {
                     return Ok(exit::SUCCESS);
                 }
             }
         }
         if !out.flush() {
             return Ok(exit::SUCCESS);
+        }
+    }
+}
+
+/// `line` without what could take over a terminal: escape sequences other than colours (SGR,
+/// `ESC [ … m`: cursor moves, screen clears, titles, hyperlinks, …) and control characters
+/// other than tab (carriage return, backspace, bell, C1 controls). `tend logs` prints lines
+/// this way, so that a log cannot repaint the reader's terminal; the files keep every byte.
+///
+/// ```
+/// use tend::logs_cmd::strip_controls;
+/// assert_eq!(strip_controls("\x1b[31mred\x1b[0m"), "\x1b[31mred\x1b[0m");
+/// assert_eq!(strip_controls("a\x1b[2Jb\x1b]0;title\x07c\rd"), "abcd");
+/// ```
+pub fn strip_controls(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.chars().any(is_control) {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => match chars.next() {
+                Some('[') => csi(&mut chars, &mut out, "\x1b["),
+                Some(']' | 'P' | 'X' | '^' | '_') => skip_string(&mut chars),
+                // Other escapes: intermediates, then one final character.
+                Some(' '..='/') => {
+                    while chars.next_if(|c| matches!(c, ' '..='/')).is_some() {}
+                    chars.next();
+                }
+                _ => {}
+            },
+            '\u{9b}' => csi(&mut chars, &mut out, "\x1b["),
+            '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            c if is_control(c) => {}
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A control character that `tend logs` does not print as is (tab is kept).
+fn is_control(c: char) -> bool {
+    c != '\t' && (c.is_ascii_control() || ('\u{80}'..='\u{9f}').contains(&c))
+}
+
+/// A control sequence after its `ESC [`: kept (as `ESC [ … m`) when it only sets colours.
+fn csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut String, start: &str) {
+    let mut body = String::new();
+    for c in chars.by_ref() {
+        match c {
+            '@'..='~' => {
+                if c == 'm' && body.chars().all(|c| c.is_ascii_digit() || c == ';' || c == ':') {
+                    out.push_str(start);
+                    out.push_str(&body);
+                    out.push('m');
+                }
+                return;
+            }
+            ' '..='?' => body.push(c),
+            // Not a well-formed sequence: dropped up to here.
+            _ => return,
+        }
+    }
+}
+
+/// A string sequence (OSC, DCS, …) after its introducer, up to BEL or ST (`ESC \\`).
+fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\x07' | '\u{9c}' => return,
+            '\x1b' => {
+                chars.next_if_eq(&'\\');
+                return;
+            }
+            _ => {}
         }
     }
 }
@@ -248,6 +324,28 @@ mod tests {
         assert!(tail_lines(&path, 0).unwrap().is_empty());
         std::fs::write(&path, "a\nb").unwrap();
         assert_eq!(tail_lines(&path, 1).unwrap(), vec!["b"]);
+    }
+
+    #[test]
+    fn only_colours_survive_stripping() {
+        let cases = [
+            ("plain text\tand tab", "plain text\tand tab"),
+            (
+                "\x1b[1;31mbold red\x1b[0m \x1b[38;5;208mx\x1b[m",
+                "\x1b[1;31mbold red\x1b[0m \x1b[38;5;208mx\x1b[m",
+            ),
+            ("\x1b[2J\x1b[Hhome\x1b[?25l", "home"),
+            ("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"),
+            ("\x1b]0;title\x07after", "after"),
+            ("\x1bPdcs\x1b\\d\x1b(Bx\x1bcy", "dxy"),
+            ("over\rwrite\x08\x07", "overwrite"),
+            ("c1 \u{9b}2Jcsi \u{85}nel", "c1 csi nel"),
+            ("cut \x1b[31", "cut "),
+            ("é ü \u{fffd}", "é ü \u{fffd}"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(strip_controls(input), want, "{input:?}");
+        }
     }
 
     #[test]

@@ -19,6 +19,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(tend::cli::dispatch(cli));
     // Program tasks may still hold resources; do not wait for them.
     runtime.shutdown_background();
+    // tend's last events, if the terminal takes them (one that does not read is not waited for).
+    tend::logging::flush_terminal();
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -361,7 +361,7 @@ async fn logs(service: &Service, lines: usize, follow: bool) -> Result<u8, CliEr
             let tail = crate::logs_cmd::tail_lines(&path, lines)
                 .map_err(|e| CliError::error(format!("reading {}: {e}", path.display())))?;
             for line in tail {
-                if !out.line("", &line) {
+                if !out.line("", &crate::logs_cmd::strip_controls(&line)) {
                     return Ok(exit::SUCCESS);
                 }
             }
@@ -377,7 +377,7 @@ async fn logs(service: &Service, lines: usize, follow: bool) -> Result<u8, CliEr
     loop {
         for (name, follower) in &mut followers {
             for line in follower.poll() {
-                if !out.line(&format!("{name} | "), &line) {
+                if !out.line(&format!("{name} | "), &crate::logs_cmd::strip_controls(&line)) {
                     return Ok(exit::SUCCESS);
                 }
             }

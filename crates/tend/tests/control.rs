@@ -46,7 +46,12 @@ fn running_status(sb: &Sandbox) -> Value {
         let programs = json["programs"].as_array()?;
         programs
             .iter()
-            .all(|p| p["state"] == "running" && p["pid"].is_u64() && p["rss_bytes"].is_u64())
+            // A process caught in exec shows no memory yet (rss 0): asked again.
+            .all(|p| {
+                p["state"] == "running"
+                    && p["pid"].is_u64()
+                    && p["rss_bytes"].as_u64().is_some_and(|rss| rss > 0)
+            })
             .then_some(json)
     })
 }
@@ -104,6 +109,7 @@ fn status_json_and_table_describe_the_running_app() {
                 "cause",
                 "cpu_secs",
                 "last_exit",
+                "log_error",
                 "name",
                 "pid",
                 "reason",

@@ -94,10 +94,44 @@ fn quiet_keeps_program_output_off_the_terminal_but_in_the_log() {
 }
 
 #[test]
-fn invalid_utf8_is_replaced_and_output_goes_on() {
+fn invalid_utf8_is_kept_byte_for_byte_in_the_log_and_replaced_on_the_terminal() {
     let sb = Sandbox::new();
     let done = sb.run(&["run", "--name", "bytes", "--", &testbin_str(), "invalid-utf8"]);
     done.assert_code(0);
-    let log = std::fs::read_to_string(sb.app("bytes").log("bytes")).unwrap();
-    assert_eq!(log, "bad \u{fffd}\u{fffd} bytes\nok\n");
+    let log = std::fs::read(sb.app("bytes").log("bytes")).unwrap();
+    assert_eq!(log, b"bad \xff\xfe bytes\nok\n", "{:?}", String::from_utf8_lossy(&log));
+    assert!(done.stdout.contains("bytes | bad \u{fffd}\u{fffd} bytes\n"), "{}", done.stdout);
+    assert!(done.stdout.contains("bytes | ok\n"), "{}", done.stdout);
+    // `tend logs` prints text: replaced there too, the file untouched.
+    let logs = sb.run(&["logs", "--name", "bytes"]);
+    logs.assert_code(0);
+    assert_eq!(logs.stdout, "bad \u{fffd}\u{fffd} bytes\nok\n");
+}
+
+#[test]
+fn tend_logs_prints_colours_but_no_other_terminal_control_and_the_file_keeps_them() {
+    let sb = Sandbox::new();
+    // Colour, a screen clear, a window title, a carriage return, a bell and a cursor move.
+    let script =
+        r"printf '\033[31mred\033[0m \033[2Jclear \033]0;title\007x\rcr\007 \033[5;5Hend\n'";
+    let done = sb.run(&["run", "--name", "esc", "--", "sh", "-c", script]);
+    done.assert_code(0);
+    let raw = b"\x1b[31mred\x1b[0m \x1b[2Jclear \x1b]0;title\x07x\rcr\x07 \x1b[5;5Hend\n";
+    assert_eq!(std::fs::read(sb.app("esc").log("esc")).unwrap(), raw, "the file keeps every byte");
+    for args in [&["logs", "--name", "esc"][..], &["logs", "--name", "esc", "esc"]] {
+        let logs = sb.run(args);
+        logs.assert_code(0);
+        assert_eq!(logs.stdout, "\x1b[31mred\x1b[0m clear xcr end\n", "{args:?}");
+    }
+}
+
+#[test]
+fn quiet_thins_the_terminal_only_and_tend_log_keeps_every_info_event() {
+    let sb = Sandbox::new();
+    let done = sb.run(&["-q", "run", "--name", "hushlog", "--", "sh", "-c", "exit 0"]);
+    done.assert_code(0);
+    assert!(!done.stderr.contains("started"), "-q hides info events: {}", done.stderr);
+    let log = sb.app("hushlog").read_tend_log();
+    assert!(log.contains("INFO hushlog: started (pid"), "{log}");
+    assert!(log.contains("startup kind"), "{log}");
 }

@@ -109,3 +109,10 @@ impl FileId {
         Some(self.mode)
     }
 }
+
+/// Makes a change of `dir`'s entries durable (best effort).
+pub(crate) fn sync_dir(dir: &std::path::Path) {
+    if let Ok(dir) = File::open(dir) {
+        let _ = dir.sync_all();
+    }
+}

@@ -57,6 +57,10 @@ pub struct ProgramStatus {
     /// `stop_requested`; `null` while it runs.
     #[serde(default)]
     pub cause: Option<String>,
+    /// While its log file cannot be written (a full disk): which file, why, and how many
+    /// bytes of output were dropped so far; `null` otherwise.
+    #[serde(default)]
+    pub log_error: Option<crate::program_log::LogError>,
 }
 
 /// The answer to `POST /v1/app/restart` (202): the app is restarting.
@@ -161,8 +165,14 @@ pub fn reason(snapshot: &Snapshot, now: tokio::time::Instant) -> Option<(&'stati
     }
 }
 
-/// A program's status from its snapshot, `uptime` being how long its current run has been up.
-pub fn program_status(snapshot: &Snapshot, uptime: Duration, runner: &str) -> ProgramStatus {
+/// A program's status from its snapshot, `uptime` being how long its current run has been up,
+/// `log_error` the trouble of its log file if it cannot be written now.
+pub fn program_status(
+    snapshot: &Snapshot,
+    uptime: Duration,
+    runner: &str,
+    log_error: Option<crate::program_log::LogError>,
+) -> ProgramStatus {
     let why = reason(snapshot, tokio::time::Instant::now());
     let running = snapshot.state == ProgramState::Running;
     let pid = snapshot.pid.filter(|_| running);
@@ -179,6 +189,7 @@ pub fn program_status(snapshot: &Snapshot, uptime: Duration, runner: &str) -> Pr
         runner: runner.to_owned(),
         cause: why.as_ref().map(|(word, _)| (*word).to_owned()),
         reason: why.map(|(_, text)| text),
+        log_error,
     }
 }
 
@@ -212,7 +223,7 @@ mod tests {
             since: tokio::time::Instant::now(),
             restart_at: None,
         };
-        let status = program_status(&snapshot, Duration::from_secs(5), "native");
+        let status = program_status(&snapshot, Duration::from_secs(5), "native", None);
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(
             json,
@@ -220,7 +231,7 @@ mod tests {
                 "name": "web", "state": "stopped", "pid": null, "uptime_secs": null,
                 "restarts": 2, "last_exit": {"signal": 15}, "cpu_secs": null,
                 "rss_bytes": null, "runner": "native",
-                "reason": "stopped on request", "cause": "stop_requested"
+                "reason": "stopped on request", "cause": "stop_requested", "log_error": null
             })
         );
     }

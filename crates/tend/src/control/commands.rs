@@ -168,6 +168,15 @@ pub fn table(status: &Status) -> String {
         text.push_str(line.trim_end());
         text.push('\n');
     }
+    // Log files that cannot be written now (a full disk).
+    for p in &status.programs {
+        if let Some(log) = &p.log_error {
+            text.push_str(&format!(
+                "{}: {}: {}; dropping output ({} bytes dropped so far)\n",
+                p.name, log.path, log.error, log.dropped_bytes
+            ));
+        }
+    }
     // Then the work in flight and the work interrupted at this start, if any.
     text.push_str(&crate::inflight::command::sections(
         &status.inflight,
@@ -379,6 +388,11 @@ mod tests {
                     runner: "native".into(),
                     reason: None,
                     cause: None,
+                    log_error: Some(crate::program_log::LogError {
+                        path: "logs/web.log".into(),
+                        error: "no space left".into(),
+                        dropped_bytes: 4096,
+                    }),
                 },
                 ProgramStatus {
                     name: "worker".into(),
@@ -392,6 +406,7 @@ mod tests {
                     runner: "native".into(),
                     reason: Some("stopped on request".into()),
                     cause: Some("stop_requested".into()),
+                    log_error: None,
                 },
             ],
             inflight: Vec::new(),
@@ -403,6 +418,7 @@ app demo (tend pid 10, started 2026-11-22T04:00:00Z, start)
 NAME    STATE     PID  UPTIME  RESTARTS  LAST EXIT    CPU   RSS  REASON
 web     running  1234  1m15s          2  signal 15  0.50s  3.0M  -
 worker  stopped     -  -              0  -              -     -  stopped on request
+web: logs/web.log: no space left; dropping output (4096 bytes dropped so far)
 ";
         assert_eq!(text, expected);
     }

@@ -32,6 +32,8 @@ pub struct ServerConfig {
     /// How many connections it holds at most (`descriptors::API_CONNECTIONS`, fewer under a
     /// tight descriptor limit).
     pub max_connections: usize,
+    /// The programs' log files that cannot be written now.
+    pub log_health: crate::program_log::LogHealth,
 }
 
 /// Each program's runner (`native`…) by name, shared with whoever changes the set of
@@ -264,7 +266,8 @@ mod routes {
                 .iter()
                 .map(|s| {
                     let runner = self.config.runners.get(&s.name);
-                    api::program_status(s, now.saturating_duration_since(s.since), &runner)
+                    let log = self.config.log_health.get(&s.name);
+                    api::program_status(s, now.saturating_duration_since(s.since), &runner, log)
                 })
                 .collect();
             Status {
@@ -291,7 +294,8 @@ mod routes {
             let snapshot = handle.snapshot();
             let runner = self.config.runners.get(&snapshot.name);
             let uptime = tokio::time::Instant::now().saturating_duration_since(snapshot.since);
-            Json(api::program_status(&snapshot, uptime, &runner)).into_response()
+            let log = self.config.log_health.get(&snapshot.name);
+            Json(api::program_status(&snapshot, uptime, &runner, log)).into_response()
         }
     }
 

@@ -131,6 +131,13 @@ impl Startup {
         let mut state = StartupState::starting(&boot);
         state.config = config.and_then(|file| std::path::absolute(file).ok());
         state::save(&home.state_file(), &state)?;
+        // The clean shutdown, written now: at the end it only has to be renamed into place,
+        // which needs no free space (a full disk must not make the next start a crash
+        // recovery).
+        let clean = StartupState { clean_shutdown: true, ..state.clone() };
+        if let Err(e) = state::save(&home.clean_state_file(), &clean) {
+            tracing::warn!("cannot prepare the record of a clean shutdown: {e}");
+        }
         Ok(Startup {
             kind,
             restart_context: sentinel.and_then(|s| s.context),
@@ -139,13 +146,19 @@ impl Startup {
         })
     }
 
-    /// Records that this run ended gracefully, so that the next start is not a crash recovery.
+    /// Records that this run ended gracefully, so that the next start is not a crash recovery:
+    /// renames the `state.clean.json` prepared at start over `state.json` (no space needed),
+    /// or writes it when there is none.
     ///
     /// # Errors
     /// When `state.json` cannot be written.
     pub fn finish(mut self) -> Result<(), FsError> {
         self.state.clean_shutdown = true;
-        state::save(&self.home.state_file(), &self.state)
+        let path = self.home.state_file();
+        match tend_fs::rename_into_place(&self.home.clean_state_file(), &path) {
+            Ok(()) => Ok(()),
+            Err(_) => state::save(&path, &self.state),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use crate::config::{Config, ProgramConfig, Runner};
 use crate::control::server::Runners;
 use crate::launch::{AppContext, ProgramLauncher};
 use crate::logfile::RotatingFile;
+use crate::program_log::ProgramLog;
 use crate::terminal::{ProgramSink, Terminal};
 
 /// The app's programs as configured: set up at start, changed by a config reload. Cheap to
@@ -74,10 +75,18 @@ impl ProgramSet {
             width: config.programs.iter().map(|p| p.name.len()).max().unwrap_or(0),
             watchers: HashMap::new(),
         };
+        // Every program is listed at once (status shows them all), then each is spawned after
+        // the one before it in the file.
+        let mut handles = Vec::with_capacity(config.programs.len());
         for program in &config.programs {
-            let handle = supervisor.add(setup.spec(&mut state, program));
+            let handle = supervisor.add_stopped(setup.spec(&mut state, program));
             watch(&mut state, program, handle.clone());
-            handle.wait_launched().await;
+            handles.push(handle);
+        }
+        for handle in &handles {
+            if !supervisor.start(handle).await {
+                break;
+            }
         }
         let inner =
             Inner { setup, supervisor: supervisor.clone(), runners, state: Mutex::new(state) };
@@ -169,7 +178,7 @@ impl Setup {
             program.log.max_size,
             program.log.max_files,
         ) {
-            Ok(file) => Some(file),
+            Ok(file) => Some(ProgramLog::new(file, &program.name, self.context.log_health.clone())),
             Err(e) => {
                 tracing::warn!("{}: cannot open its log file: {e}", program.name);
                 None
