@@ -210,11 +210,6 @@ fn a_dotenv_that_is_a_folder_says_so() {
 
 #[test]
 fn an_unreadable_dotenv_says_whom_and_what_to_do() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        eprintln!("skipped: root reads every file, so an unreadable .env cannot be made here");
-        return;
-    }
     use std::os::unix::fs::PermissionsExt as _;
     let sb = Sandbox::new();
     let env = sb.write(".env", "A=1\n");
@@ -226,7 +221,32 @@ fn an_unreadable_dotenv_says_whom_and_what_to_do() {
             toml_str(&testbin_str())
         ),
     );
-    let done = sb.run(&["up", "-d"]);
-    done.assert_code(1);
-    assert!(done.stderr.contains("chmod 600"), "{}", done.stderr);
+    // Root reads every file: run tend without the capabilities that let it (setpriv drops
+    // them from the bounding set, so the exec of tend does not get them).
+    let template = sb.command(&["up", "-d"]);
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let mut cmd = if root {
+        if std::process::Command::new("setpriv").arg("--version").output().is_err() {
+            eprintln!("skipped: running as root and setpriv (util-linux) is missing");
+            return;
+        }
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.arg("--bounding-set=-dac_override,-dac_read_search").arg(tend_bin());
+        cmd
+    } else {
+        std::process::Command::new(tend_bin())
+    };
+    cmd.args(["up", "-d"]).current_dir(&sb.cwd).stdin(std::process::Stdio::null());
+    for (key, value) in template.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    let done = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot be read by"), "{stderr}");
+    assert!(stderr.contains("chmod 600"), "{stderr}");
 }

@@ -601,6 +601,12 @@ fn systemd_user_service_end_to_end() {
     assert!(status.contains("already running"), "{status}");
     let tend_log = std::fs::read_to_string(sandbox.app(&app).tend_log()).unwrap();
     assert!(tend_log.contains("already running"), "the failure is in tend.log: {tend_log}");
+    // No journal here: the service's error also goes to service.err, which `service logs` shows.
+    let service_err =
+        std::fs::read_to_string(sandbox.app(&app).dir.join("logs/service.err")).unwrap();
+    assert!(service_err.contains("already running"), "{service_err}");
+    let (_, logs, _) = tend(&sandbox, &env, &["service", "logs", "-n", "20", "-f", &file]);
+    assert!(logs.contains("already running"), "{logs}");
     let (code, stdout, stderr) = tend(&sandbox, &env, &["down", "-f", &file]);
     assert_eq!(code, 0, "down: {stderr}\n{stdout}");
     sandbox.wait_dead(&[outside_tend]);
