@@ -26,4 +26,5 @@ pub mod reap;
 pub mod reload;
 pub mod service_cmd;
 pub mod stall_queue;
+pub mod tail;
 pub mod terminal;

@@ -2,17 +2,12 @@
 //! not), and following them as they grow. The control API's `GET /v1/logs` reads them the same
 //! way.
 
-use std::fs::File;
-use std::io::{self, Read as _, Seek as _, SeekFrom};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use crate::app::Global;
 use crate::control::commands::{Printer, Target};
 use crate::exit::{self, CliError};
-
-/// How often `--follow` looks at the files.
-pub const FOLLOW_POLL: Duration = Duration::from_millis(200);
+use crate::tail::Tail;
 
 /// Options of `tend logs`.
 #[derive(Debug, clap::Args)]
@@ -76,32 +71,26 @@ pub async fn logs(global: &Global, file: &Path, args: LogsArgs) -> Result<u8, Cl
         }
     };
     let mut out = Printer::stdout();
-    let mut followers = Vec::new();
+    let mut tail = Tail::new();
     for name in &programs {
         let path = target.home.program_log(name);
-        let lines = match tail_lines(&path, args.lines) {
-            Ok(lines) => lines,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(CliError::error(format!("reading {}: {e}", path.display()))),
-        };
+        let lines = tail
+            .add(prefix(name), path.clone(), args.lines)
+            .map_err(|e| CliError::error(format!("reading {}: {e}", path.display())))?;
         let prefix = prefix(name);
         for line in lines {
             if !out.line(&prefix, &strip_controls(&line)) {
                 return Ok(exit::SUCCESS);
             }
         }
-        followers.push((prefix, Follower::at_end(path)));
     }
     if !out.flush() || !args.follow {
         return Ok(exit::SUCCESS);
     }
     loop {
-        tokio::time::sleep(FOLLOW_POLL).await;
-        for (prefix, follower) in &mut followers {
-            for line in follower.poll() {
-                if !out.line(prefix, &strip_controls(&line)) {
-                    return Ok(exit::SUCCESS);
-                }
+        for (prefix, line) in tail.next().await {
+            if !out.line(prefix, &strip_controls(&line)) {
+                return Ok(exit::SUCCESS);
             }
         }
         if !out.flush() {
@@ -211,120 +200,10 @@ pub fn logged_programs(logs: &Path) -> Vec<String> {
     names
 }
 
-/// The last `n` lines of the file at `path` (only the current file, not its rotated ones),
-/// read from its end. Invalid UTF-8 is replaced.
-///
-/// # Errors
-/// When the file cannot be read.
-pub fn tail_lines(path: &Path, n: usize) -> io::Result<Vec<String>> {
-    const CHUNK: u64 = 64 * 1024;
-    let mut file = File::open(path)?;
-    let len = file.metadata()?.len();
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    let mut pos = len;
-    let mut buf: Vec<u8> = Vec::new();
-    loop {
-        let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        if pos == 0 || body.iter().filter(|&&b| b == b'\n').count() >= n {
-            break;
-        }
-        let start = pos.saturating_sub(CHUNK);
-        let mut chunk = vec![0; usize::try_from(pos - start).unwrap_or(0)];
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(&mut chunk)?;
-        chunk.extend_from_slice(&buf);
-        buf = chunk;
-        pos = start;
-    }
-    let text = String::from_utf8_lossy(&buf);
-    let lines: Vec<&str> = text.lines().collect();
-    Ok(lines[lines.len().saturating_sub(n)..].iter().map(|l| (*l).to_owned()).collect())
-}
-
-/// Follows one log file: each [`poll`](Follower::poll) returns the complete lines appended
-/// since the last one. A file that shrinks or is replaced (rotation) is read again from its
-/// start.
-#[derive(Debug)]
-pub struct Follower {
-    path: PathBuf,
-    offset: u64,
-    id: Option<u64>,
-    partial: Vec<u8>,
-}
-
-impl Follower {
-    /// Follows `path` from its current end (from its start once it appears, if it is missing).
-    pub fn at_end(path: PathBuf) -> Follower {
-        let meta = std::fs::metadata(&path).ok();
-        Follower {
-            offset: meta.as_ref().map_or(0, std::fs::Metadata::len),
-            id: meta.as_ref().and_then(file_id),
-            path,
-            partial: Vec::new(),
-        }
-    }
-
-    /// The lines appended since the last poll; none if the file is missing or unreadable.
-    pub fn poll(&mut self) -> Vec<String> {
-        let Ok(meta) = std::fs::metadata(&self.path) else { return Vec::new() };
-        let id = file_id(&meta);
-        if meta.len() < self.offset || id != self.id {
-            self.offset = 0;
-            self.partial.clear();
-            self.id = id;
-        }
-        if meta.len() == self.offset {
-            return Vec::new();
-        }
-        let Ok(mut file) = File::open(&self.path) else { return Vec::new() };
-        if file.seek(SeekFrom::Start(self.offset)).is_err() {
-            return Vec::new();
-        }
-        let mut new = Vec::new();
-        let Ok(read) = file.read_to_end(&mut new) else { return Vec::new() };
-        self.offset += read as u64;
-        self.partial.extend_from_slice(&new);
-        let Some(end) = self.partial.iter().rposition(|&b| b == b'\n') else { return Vec::new() };
-        let complete: Vec<u8> = self.partial.drain(..=end).collect();
-        String::from_utf8_lossy(&complete).lines().map(str::to_owned).collect()
-    }
-}
-
-#[cfg(unix)]
-fn file_id(meta: &std::fs::Metadata) -> Option<u64> {
-    use std::os::unix::fs::MetadataExt as _;
-    Some(meta.ino())
-}
-
-#[cfg(not(unix))]
-fn file_id(_meta: &std::fs::Metadata) -> Option<u64> {
-    None
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use std::io::Write as _;
-
-    #[test]
-    fn tail_reads_the_last_lines_across_chunks() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.log");
-        let mut text = String::new();
-        for i in 0..20_000 {
-            text.push_str(&format!("line {i}\n"));
-        }
-        std::fs::write(&path, &text).unwrap();
-        assert_eq!(tail_lines(&path, 2).unwrap(), vec!["line 19998", "line 19999"]);
-        assert_eq!(tail_lines(&path, 20_000).unwrap().len(), 20_000);
-        assert_eq!(tail_lines(&path, 30_000).unwrap().len(), 20_000);
-        assert!(tail_lines(&path, 0).unwrap().is_empty());
-        std::fs::write(&path, "a\nb").unwrap();
-        assert_eq!(tail_lines(&path, 1).unwrap(), vec!["b"]);
-    }
 
     #[test]
     fn only_colours_survive_stripping() {
@@ -346,22 +225,5 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(strip_controls(input), want, "{input:?}");
         }
-    }
-
-    #[test]
-    fn follower_returns_complete_new_lines_and_survives_rotation() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.log");
-        std::fs::write(&path, "old\n").unwrap();
-        let mut follower = Follower::at_end(path.clone());
-        assert!(follower.poll().is_empty());
-        let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
-        file.write_all(b"one\ntw").unwrap();
-        assert_eq!(follower.poll(), vec!["one"]);
-        file.write_all(b"o\n").unwrap();
-        assert_eq!(follower.poll(), vec!["two"]);
-        std::fs::rename(&path, dir.path().join("x.log.1")).unwrap();
-        std::fs::write(&path, "fresh\n").unwrap();
-        assert_eq!(follower.poll(), vec!["fresh"]);
     }
 }

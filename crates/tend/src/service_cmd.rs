@@ -348,25 +348,26 @@ async fn logs(service: &Service, lines: usize, follow: bool) -> Result<u8, CliEr
             .map(|p| dir.join(format!("{p}.log"))),
     );
     let mut out = Printer::stdout();
-    let mut followers = Vec::new();
+    let mut tail = crate::tail::Tail::new();
     let mut shown = 0;
     for path in files {
         if !path.exists() && !follow {
             continue;
         }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if path.exists() {
+        let existed = path.exists();
+        let lines = tail
+            .add(format!("{name} | "), path.clone(), lines)
+            .map_err(|e| CliError::error(format!("reading {}: {e}", path.display())))?;
+        if existed {
             shown += 1;
             out.write(&format!("==> {} <==\n", path.display()));
-            let tail = crate::logs_cmd::tail_lines(&path, lines)
-                .map_err(|e| CliError::error(format!("reading {}: {e}", path.display())))?;
-            for line in tail {
+            for line in lines {
                 if !out.line("", &crate::logs_cmd::strip_controls(&line)) {
                     return Ok(exit::SUCCESS);
                 }
             }
         }
-        followers.push((name, crate::logs_cmd::Follower::at_end(path)));
     }
     if shown == 0 && !follow {
         out.write(&format!("no logs yet in {}\n", dir.display()));
@@ -375,17 +376,14 @@ async fn logs(service: &Service, lines: usize, follow: bool) -> Result<u8, CliEr
         return Ok(exit::SUCCESS);
     }
     loop {
-        for (name, follower) in &mut followers {
-            for line in follower.poll() {
-                if !out.line(&format!("{name} | "), &crate::logs_cmd::strip_controls(&line)) {
-                    return Ok(exit::SUCCESS);
-                }
+        for (prefix, line) in tail.next().await {
+            if !out.line(prefix, &crate::logs_cmd::strip_controls(&line)) {
+                return Ok(exit::SUCCESS);
             }
         }
         if !out.flush() {
             return Ok(exit::SUCCESS);
         }
-        tokio::time::sleep(crate::logs_cmd::FOLLOW_POLL).await;
     }
 }
 

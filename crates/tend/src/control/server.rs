@@ -136,7 +136,6 @@ mod routes {
     use super::{ControlServer, ServerConfig};
     use crate::control::api::{self, ApiError, Status, Stopping};
     use crate::home::AppHome;
-    use crate::logs_cmd::{FOLLOW_POLL, Follower, tail_lines};
 
     /// Default line count of `GET /v1/logs`.
     const DEFAULT_LINES: usize = 10;
@@ -492,16 +491,16 @@ mod routes {
         let prefixed = query.program.is_none() && names.len() > 1;
         let home = &shared.config.home;
         let mut text = String::new();
-        let mut followers = Vec::new();
+        let mut tail = crate::tail::Tail::new();
         for name in &names {
             let prefix = if prefixed { format!("{name:<width$} | ") } else { String::new() };
             let path = home.program_log(name);
-            for line in tail_lines(&path, query.n.unwrap_or(DEFAULT_LINES)).unwrap_or_default() {
+            let lines = tail.add(prefix.clone(), path, query.n.unwrap_or(DEFAULT_LINES));
+            for line in lines.unwrap_or_default() {
                 text.push_str(&prefix);
                 text.push_str(&line);
                 text.push('\n');
             }
-            followers.push((prefix, Follower::at_end(path)));
         }
         let text_plain = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
         if query.follow != Some(true) {
@@ -513,16 +512,13 @@ mod routes {
                 return;
             }
             loop {
-                tokio::time::sleep(FOLLOW_POLL).await;
                 let mut chunk = String::new();
-                for (prefix, follower) in &mut followers {
-                    for line in follower.poll() {
-                        chunk.push_str(prefix);
-                        chunk.push_str(&line);
-                        chunk.push('\n');
-                    }
+                for (prefix, line) in tail.next().await {
+                    chunk.push_str(prefix);
+                    chunk.push_str(&line);
+                    chunk.push('\n');
                 }
-                if !chunk.is_empty() && sender.send_data(Bytes::from(chunk)).await.is_err() {
+                if sender.send_data(Bytes::from(chunk)).await.is_err() {
                     return;
                 }
             }

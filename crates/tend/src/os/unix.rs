@@ -154,3 +154,9 @@ pub fn private_file(options: &mut std::fs::OpenOptions) {
 pub fn exec_in_place(mut command: std::process::Command) -> std::io::Error {
     command.exec()
 }
+
+/// What tells a file apart from one that replaced it at the same path (its inode).
+pub fn file_id(meta: &std::fs::Metadata) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt as _;
+    Some(meta.ino())
+}
