@@ -8,32 +8,13 @@ use tend_supervisor::{Event, EventKind, Exit, ProgramState, Snapshot, Supervisor
 
 use crate::config::Config;
 use crate::exit::{self, CliError};
+use crate::global::Global;
 use crate::home::AppHome;
 use crate::launch::AppContext;
 use crate::lifecycle::lock::AppLock;
 use crate::lifecycle::restart;
 use crate::lifecycle::startup::Startup;
 use crate::terminal::Terminal;
-
-/// Options every command shares.
-#[derive(Debug, Clone)]
-pub struct Global {
-    /// The tend home.
-    pub home: PathBuf,
-    /// Whether to colour output.
-    pub color: bool,
-    /// `-v` count.
-    pub verbose: u8,
-    /// `-q`.
-    pub quiet: bool,
-}
-
-impl Global {
-    /// The log level for tend's own events.
-    pub fn level(&self) -> String {
-        crate::logging::level(self.verbose, self.quiet).to_string()
-    }
-}
 
 /// How the app was started: it decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -290,7 +290,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 /// A [`CliError`] with the message to print and the exit code to use.
 pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
     let home = crate::home::resolve(cli.home.as_deref()).map_err(CliError::error)?;
-    let global = crate::app::Global {
+    let global = crate::global::Global {
         home,
         color: cli.color.enabled(),
         verbose: cli.verbose,

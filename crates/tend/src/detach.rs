@@ -10,9 +10,9 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::app::Global;
 use crate::config::Config;
 use crate::exit::{self, CliError};
+use crate::global::Global;
 use crate::home::AppHome;
 
 /// Set for the background tend that `tend up -d` starts.

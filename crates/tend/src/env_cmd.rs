@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use tend_fs::dotenv::DotenvCache;
 
-use crate::app::Global;
 use crate::config::Config;
 use crate::environment::{self, Source, Var};
 use crate::exit::CliError;
+use crate::global::Global;
 use crate::home::AppHome;
 use crate::launch::{AppContext, Start, program_environment};
 

@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
-use crate::app::Global;
-use crate::control::commands::{Printer, Target};
+use crate::control::target::Target;
 use crate::exit::{self, CliError};
+use crate::global::Global;
+use crate::output::Printer;
 use crate::tail::Tail;
 
 /// Options of `tend logs`.

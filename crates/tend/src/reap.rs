@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use tend_runner::{RunRegistry, reap_stale};
 
-use crate::app::Global;
 use crate::exit::CliError;
+use crate::global::Global;
 use crate::home::{self, AppHome};
 
 /// How long the processes of a tend that is gone get between SIGTERM and SIGKILL: short,

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use tend_service::{Logs, Service, ServiceError, Spec, State};
 
-use crate::app::Global;
-use crate::control::commands::Printer;
 use crate::exit::{self, CliError};
+use crate::global::Global;
 use crate::home::AppHome;
+use crate::output::Printer;
 
 /// Options of `tend service`.
 #[derive(Debug, clap::Args)]

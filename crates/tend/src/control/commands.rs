@@ -1,15 +1,15 @@
 //! The commands that talk to a running app: `tend status`, `tend restart`, `tend down`; and
 //! what they share with `tend logs` (finding the app, printing to a pipe that may close).
 
-use std::io::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::app::Global;
 use crate::control::api::{ProgramStatus, Status, Stopping};
 use crate::control::client::{self, ClientError};
 pub use crate::control::target::Target;
 use crate::exit::{self, CliError};
+use crate::global::Global;
+use crate::output::Printer;
 
 /// How long `tend status` waits for an answer.
 const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,34 +63,6 @@ pub struct DownArgs {
     pub name: Option<String>,
 }
 
-/// Writes to stdout; a closed pipe (`tend … | head`) ends the output quietly.
-#[derive(Debug)]
-pub struct Printer {
-    out: std::io::BufWriter<std::io::Stdout>,
-}
-
-impl Printer {
-    /// Buffered stdout.
-    pub fn stdout() -> Printer {
-        Printer { out: std::io::BufWriter::new(std::io::stdout()) }
-    }
-
-    /// Writes `prefix`, `line` and a newline; `false` once the reader is gone.
-    pub fn line(&mut self, prefix: &str, line: &str) -> bool {
-        self.write(prefix) && self.write(line) && self.write("\n")
-    }
-
-    /// Writes `text`; `false` once the reader is gone.
-    pub fn write(&mut self, text: &str) -> bool {
-        self.out.write_all(text.as_bytes()).is_ok()
-    }
-
-    /// Flushes; `false` once the reader is gone.
-    pub fn flush(&mut self) -> bool {
-        self.out.flush().is_ok()
-    }
-}
-
 /// `tend status [--json]`.
 ///
 /// # Errors
@@ -111,7 +83,7 @@ pub async fn status(global: &Global, file: &Path, args: StatusArgs) -> Result<u8
     } else {
         let status: Status = serde_json::from_slice(&response.body)
             .map_err(|e| CliError::error(format!("unreadable status from the app: {e}")))?;
-        out.write(&table(&status));
+        out.write(&crate::output::status_table(&status));
     }
     out.flush();
     Ok(exit::SUCCESS)
@@ -134,86 +106,6 @@ fn not_running(target: &Target, error: CliError) -> CliError {
             crate::reap::describe(&left),
             target.hint
         ),
-    }
-}
-
-/// The status as a table: a heading line, then NAME STATE PID UPTIME RESTARTS LAST EXIT CPU
-/// RSS REASON, then the in-flight and interrupted work items, if any.
-pub fn table(status: &Status) -> String {
-    let mut rows = vec![
-        ["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "CPU", "RSS", "REASON"]
-            .map(String::from),
-    ];
-    rows.extend(status.programs.iter().map(row));
-    let mut widths = [0; 9];
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut text = format!(
-        "app {} (tend pid {}, started {}, {})\n",
-        status.app, status.pid, status.started_at, status.startup_kind
-    );
-    for row in rows {
-        let mut line = String::new();
-        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            // Numbers align right; the last column needs no padding.
-            match i {
-                2 | 4 | 6 | 7 => line.push_str(&format!("{cell:>width$}")),
-                _ => line.push_str(&format!("{cell:<width$}")),
-            }
-            line.push_str("  ");
-        }
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
-    // Log files that cannot be written now (a full disk).
-    for p in &status.programs {
-        if let Some(log) = &p.log_error {
-            text.push_str(&format!(
-                "{}: {}: {}; dropping output ({} bytes dropped so far)\n",
-                p.name, log.path, log.error, log.dropped_bytes
-            ));
-        }
-    }
-    // Then the work in flight and the work interrupted at this start, if any.
-    text.push_str(&crate::inflight::command::sections(
-        &status.inflight,
-        &status.interrupted,
-        std::time::SystemTime::now(),
-    ));
-    text
-}
-
-fn row(p: &ProgramStatus) -> [String; 9] {
-    let dash = || "-".to_string();
-    [
-        p.name.clone(),
-        p.state.clone(),
-        p.pid.map_or_else(dash, |pid| pid.to_string()),
-        p.uptime_secs.map_or_else(dash, |s| {
-            humantime::format_duration(Duration::from_secs(s)).to_string().replace(' ', "")
-        }),
-        p.restarts.to_string(),
-        p.last_exit.map_or_else(dash, |e| match e {
-            tend_supervisor::Exit::Code(code) => format!("code {code}"),
-            tend_supervisor::Exit::Signal(signal) => format!("signal {signal}"),
-        }),
-        p.cpu_secs.map_or_else(dash, |s| format!("{s:.2}s")),
-        p.rss_bytes.map_or_else(dash, bytes),
-        p.reason.clone().unwrap_or_else(dash),
-    ]
-}
-
-fn bytes(n: u64) -> String {
-    let n = n as f64;
-    if n >= 1024.0 * 1024.0 * 1024.0 {
-        format!("{:.1}G", n / (1024.0 * 1024.0 * 1024.0))
-    } else if n >= 1024.0 * 1024.0 {
-        format!("{:.1}M", n / (1024.0 * 1024.0))
-    } else {
-        format!("{:.0}K", n / 1024.0)
     }
 }
 
@@ -366,62 +258,6 @@ async fn finish_down(global: &Global, target: &Target) -> Result<u8, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tend_supervisor::Exit;
-
-    #[test]
-    fn table_lines_up() {
-        let status = Status {
-            app: "demo".into(),
-            pid: 10,
-            started_at: "2026-11-22T04:00:00Z".into(),
-            startup_kind: "start".into(),
-            programs: vec![
-                ProgramStatus {
-                    name: "web".into(),
-                    state: "running".into(),
-                    pid: Some(1234),
-                    uptime_secs: Some(75),
-                    restarts: 2,
-                    last_exit: Some(Exit::Signal(15)),
-                    cpu_secs: Some(0.5),
-                    rss_bytes: Some(3 * 1024 * 1024),
-                    runner: "native".into(),
-                    reason: None,
-                    cause: None,
-                    log_error: Some(crate::program_log::LogError {
-                        path: "logs/web.log".into(),
-                        error: "no space left".into(),
-                        dropped_bytes: 4096,
-                    }),
-                },
-                ProgramStatus {
-                    name: "worker".into(),
-                    state: "stopped".into(),
-                    pid: None,
-                    uptime_secs: None,
-                    restarts: 0,
-                    last_exit: None,
-                    cpu_secs: None,
-                    rss_bytes: None,
-                    runner: "native".into(),
-                    reason: Some("stopped on request".into()),
-                    cause: Some("stop_requested".into()),
-                    log_error: None,
-                },
-            ],
-            inflight: Vec::new(),
-            interrupted: Vec::new(),
-        };
-        let text = table(&status);
-        let expected = "\
-app demo (tend pid 10, started 2026-11-22T04:00:00Z, start)
-NAME    STATE     PID  UPTIME  RESTARTS  LAST EXIT    CPU   RSS  REASON
-web     running  1234  1m15s          2  signal 15  0.50s  3.0M  -
-worker  stopped     -  -              0  -              -     -  stopped on request
-web: logs/web.log: no space left; dropping output (4096 bytes dropped so far)
-";
-        assert_eq!(text, expected);
-    }
 
     #[test]
     fn segments_are_encoded() {

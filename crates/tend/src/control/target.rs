@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::app::Global;
 use crate::config::Config;
 use crate::control::client::{self, ClientError, Response};
 use crate::control::socket;
 use crate::exit::{self, CliError};
+use crate::global::Global;
 use crate::home::{self, AppHome};
 
 /// The app a command is about.

@@ -2,13 +2,14 @@
 //! `tend status`.
 
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use super::{Inflight, InflightError, Item};
-use crate::app::Global;
-use crate::control::commands::{Printer, Target};
+use super::{Inflight, InflightError};
+use crate::control::target::Target;
 use crate::exit::{self, CliError};
+use crate::global::Global;
 use crate::home::AppHome;
+use crate::output::{Printer, printable};
 
 /// The default of the global `-f FILE`.
 const DEFAULT_FILE: &str = "tend.toml";
@@ -98,7 +99,11 @@ pub async fn run(global: &Global, file: &Path, args: InflightArgs) -> Result<u8,
             } else if list.inflight.is_empty() && list.interrupted.is_empty() {
                 out.line("", "nothing in flight");
             } else {
-                out.write(&sections(&list.inflight, &list.interrupted, SystemTime::now()));
+                out.write(&crate::output::inflight_sections(
+                    &list.inflight,
+                    &list.interrupted,
+                    SystemTime::now(),
+                ));
             }
             out.flush();
         }
@@ -113,101 +118,5 @@ fn cli_error(e: InflightError) -> CliError {
             message: format!("app `{app}` is not running; start it with `tend up`"),
         },
         other => CliError::error(exit::chain(&other)),
-    }
-}
-
-/// The tables of open and interrupted items at `now`, each under its heading; empty when
-/// there are none.
-///
-/// ```text
-/// in flight (1):
-///   ID     PROGRAM  AGE  LABEL
-///   job-2  worker   5s   resize photo 2
-/// interrupted at this start (1):
-///   ID     PROGRAM  AGE  LABEL
-///   job-1  worker   1h   -
-/// ```
-pub fn sections(inflight: &[Item], interrupted: &[Item], now: SystemTime) -> String {
-    let mut text = String::new();
-    for (title, items) in [("in flight", inflight), ("interrupted at this start", interrupted)] {
-        if !items.is_empty() {
-            text.push_str(&format!("{title} ({}):\n", items.len()));
-            text.push_str(&item_table(items, now));
-        }
-    }
-    text
-}
-
-fn item_table(items: &[Item], now: SystemTime) -> String {
-    let dash = || "-".to_owned();
-    let mut rows = vec![["ID", "PROGRAM", "AGE", "LABEL"].map(String::from)];
-    rows.extend(items.iter().map(|item| {
-        [
-            printable(&item.id),
-            item.program.as_deref().map_or_else(dash, printable),
-            age(item.age(now)),
-            item.label.as_deref().map_or_else(dash, printable),
-        ]
-    }));
-    let mut widths = [0; 4];
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut text = String::new();
-    for row in rows {
-        let mut line = String::from(" ");
-        for (cell, width) in row.iter().zip(widths) {
-            line.push(' ');
-            line.push_str(&format!("{cell:<width$}"));
-            line.push(' ');
-        }
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
-    text
-}
-
-/// Whole seconds, like `tend status` shows uptimes: `1h2m5s`.
-fn age(age: Duration) -> String {
-    humantime::format_duration(Duration::from_secs(age.as_secs())).to_string().replace(' ', "")
-}
-
-/// `text` on one line: control characters become spaces.
-fn printable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tables_line_up() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let item = |id: &str, program: Option<&str>, label: Option<&str>, age: u64| Item {
-            id: id.into(),
-            label: label.map(str::to_owned),
-            program: program.map(str::to_owned),
-            started_at: now - Duration::from_secs(age),
-        };
-        let open = [
-            item("job-2", Some("worker"), Some("resize\nphoto 2"), 5),
-            item("a-much-longer-id", None, None, 3725),
-        ];
-        let interrupted = [item("job-1", Some("web"), None, 7200)];
-        let expected = "\
-in flight (2):
-  ID                PROGRAM  AGE     LABEL
-  job-2             worker   5s      resize photo 2
-  a-much-longer-id  -        1h2m5s  -
-interrupted at this start (1):
-  ID     PROGRAM  AGE  LABEL
-  job-1  web      2h   -
-";
-        assert_eq!(sections(&open, &interrupted, now), expected);
-        assert_eq!(sections(&[], &[], now), "");
-        assert!(sections(&[], &interrupted, now).starts_with("interrupted at this start (1):\n"));
     }
 }
