@@ -51,11 +51,11 @@
 //! ```
 
 mod cache;
+mod entry;
 mod parse;
 mod render;
 
 pub use cache::{DotenvCache, is_private, permission_warning};
-pub use parse::{
-    Entry, InFile, Parsed, Problem, ProblemKind, parse, parse_bytes, parse_expanding, parse_file,
-};
+pub use entry::{Entry, InFile, Parsed, Problem, ProblemKind};
+pub use parse::{parse, parse_bytes, parse_expanding, parse_file};
 pub use render::{RenderError, render};

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use super::parse::{Parsed, parse_bytes};
+use super::entry::Parsed;
+use super::parse::parse_bytes;
 use crate::FsError;
 
 /// How long after its last change a file's timestamps are trusted to reveal the next change.
