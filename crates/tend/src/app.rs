@@ -2,14 +2,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
+use tend_api::{AppHome, human};
 use tend_supervisor::{Event, EventKind, Exit, ProgramState, Snapshot, Supervisor};
 
 use crate::cli::RunArgs;
 use crate::config::{Config, ProgramConfig, RestartPolicy};
 use crate::exit::{self, CliError};
-use crate::home::AppHome;
 use crate::launch::AppContext;
 use crate::lifecycle::lock::AppLock;
 use crate::lifecycle::restart;
@@ -400,17 +399,6 @@ fn shell_code(exit: Exit) -> u8 {
         Exit::Signal(signal) => 128 + signal,
     };
     u8::try_from(code.rem_euclid(256)).unwrap_or(exit::ERROR)
-}
-
-/// Formats a duration for people: `850ms`, `2.5s`, `1m 30s`.
-pub fn human(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{}ms", d.as_millis())
-    } else if d < Duration::from_secs(60) {
-        format!("{:.1}s", d.as_secs_f64())
-    } else {
-        humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
-    }
 }
 
 fn log_event(event: &Event) {

@@ -10,10 +10,11 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use tend_api::AppHome;
+
 use crate::app::Global;
 use crate::config::Config;
 use crate::exit::{self, CliError};
-use crate::home::AppHome;
 
 /// Set for the background tend that `tend up -d` starts.
 const CHILD_VAR: &str = "TEND_DETACHED_CHILD";
@@ -234,7 +235,7 @@ pub async fn up(global: &Global, file: &Path) -> Result<u8, CliError> {
             "{name}: the background tend (pid {}) did not answer within {}; it may still be \
              starting: see {} (stop it with `tend down{flag}`)",
             pid,
-            crate::app::human(READY_TIMEOUT),
+            tend_api::human(READY_TIMEOUT),
             home.tend_log().display()
         ))),
     }
@@ -335,13 +336,13 @@ impl Started {
             // No descriptor can be handed over here: ask the pipe until it answers, the child
             // exits, or the time is up (bounded, and only while `tend up -d` waits).
             let Started { mut child, .. } = self;
-            let pipe = crate::control::socket::connect_path(home);
+            let pipe = tend_api::address::connect_path(home);
             let deadline = tokio::time::Instant::now() + timeout;
             loop {
                 if let Ok(Some(status)) = child.try_wait() {
                     return Ready::Exited(status.code());
                 }
-                if crate::control::client::answers(&pipe) {
+                if tend_api::client::answers(&pipe).await {
                     return Ready::Said(Handshake::Ready {
                         api: true,
                         programs: 0,

@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
+use tend_api::AppHome;
 use tend_runner::{RunRegistry, reap_stale};
 
 use crate::app::Global;
 use crate::exit::CliError;
-use crate::home::{self, AppHome};
+use crate::home;
 
 /// How long reaped processes get between SIGTERM and SIGKILL.
 pub const REAP_GRACE: Duration = Duration::from_secs(5);
