@@ -113,4 +113,17 @@ mod tests {
         // Stable: the same folder gives the same path.
         assert_eq!(bind_path(&home).unwrap().0, path);
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn clients_follow_the_pointer_file_only_without_a_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = AppHome::new(dir.path(), "web");
+        std::fs::create_dir_all(&home.dir).unwrap();
+        assert_eq!(connect_path(&home), socket_path(&home), "neither: the normal place");
+        std::fs::write(pointer_path(&home), "/run/user/1/tend-0123.sock\n").unwrap();
+        assert_eq!(connect_path(&home), PathBuf::from("/run/user/1/tend-0123.sock"));
+        std::fs::write(socket_path(&home), "").unwrap();
+        assert_eq!(connect_path(&home), socket_path(&home), "the socket wins");
+    }
 }

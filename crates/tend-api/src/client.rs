@@ -176,3 +176,32 @@ async fn send(
     driver.abort();
     result
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn answers_only_while_something_listens() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("tend.sock");
+        assert!(!answers(&socket).await, "no socket yet");
+        let listener = tokio::net::UnixListener::bind(&socket).unwrap();
+        assert!(answers(&socket).await);
+        drop(listener);
+        assert!(!answers(&socket).await, "a stale socket file answers nothing");
+        let error = request(&socket, "GET", "/v1/status", Duration::from_secs(5)).await;
+        assert_eq!(error.unwrap_err(), ClientError::NotRunning);
+    }
+
+    #[test]
+    fn error_bodies_give_their_message() {
+        let json = Response { status: 404, body: br#"{"error": "no program `x`"}"#.to_vec() };
+        assert!(!json.is_success());
+        assert_eq!(json.error_message(), "no program `x`");
+        let plain = Response { status: 502, body: b"bad gateway".to_vec() };
+        assert_eq!(plain.error_message(), "HTTP 502: bad gateway");
+    }
+}
