@@ -165,7 +165,7 @@ mod routes {
         }
     }
 
-    /// Serves `router` on the app's Unix socket (`control::socket` says where).
+    /// Serves `router` on the app's Unix socket (`tend_api::address` says where).
     #[cfg(unix)]
     fn serve(home: &AppHome, router: Router, max: usize) -> ControlServer {
         use crate::control::socket;
@@ -216,7 +216,7 @@ mod routes {
         server
     }
 
-    /// Serves `router` on the app's named pipe (`control::pipe` says which).
+    /// Serves `router` on the app's named pipe (`tend_api::address::pipe_name` says which).
     #[cfg(windows)]
     fn serve(home: &AppHome, router: Router, max: usize) -> ControlServer {
         use crate::control::pipe;
