@@ -44,7 +44,7 @@ fn main() {
         .build()
         .unwrap_or_else(|e| abort(format!("no tokio runtime: {e}")));
     let get = || {
-        runtime.block_on(tend::control::client::request(
+        runtime.block_on(tend_api::client::request(
             &socket,
             "GET",
             "/v1/status",

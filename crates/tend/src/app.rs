@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use tend_api::AppHome;
 use tend_supervisor::{Event, EventKind, Exit, ProgramState, Snapshot, Supervisor};
 
 use crate::config::Config;
 use crate::exit::{self, CliError};
 use crate::global::Global;
-use crate::home::AppHome;
 use crate::launch::AppContext;
 use crate::lifecycle::lock::AppLock;
 use crate::lifecycle::restart;
@@ -386,9 +386,6 @@ fn shell_code(exit: Exit) -> u8 {
     u8::try_from(exit.shell_code().rem_euclid(256)).unwrap_or(exit::ERROR)
 }
 
-/// Formats a duration for people (kept here while callers move to [`crate::humanize`]).
-pub use crate::humanize::duration as human;
-
 fn log_event(event: &Event) {
     let name = &event.program;
     match &event.kind {
@@ -401,16 +398,10 @@ fn log_event(event: &Event) {
             reason.as_str()
         ),
         EventKind::Exited { exit, uptime } => {
-            tracing::info!(
-                "{name}: exited with {exit} after {}",
-                crate::humanize::duration(*uptime)
-            );
+            tracing::info!("{name}: exited with {exit} after {}", tend_api::human(*uptime));
         }
         EventKind::BackingOff { delay, attempt } => {
-            tracing::warn!(
-                "{name}: restarting in {} (attempt {attempt})",
-                crate::humanize::duration(*delay)
-            );
+            tracing::warn!("{name}: restarting in {} (attempt {attempt})", tend_api::human(*delay));
         }
         EventKind::RestartingNow { reason } => {
             tracing::info!("{name}: restarting now ({})", reason.as_str());
@@ -418,7 +409,7 @@ fn log_event(event: &Event) {
         EventKind::Fatal { crashes, within, last_exit } => match last_exit {
             Some(_) => tracing::error!(
                 "{name}: fatal: crashed {crashes} time(s) within {}; not restarting (see its log, then `tend up` again)",
-                crate::humanize::duration(*within)
+                tend_api::human(*within)
             ),
             None => tracing::error!("{name}: fatal: it cannot be started; not retrying"),
         },

@@ -10,10 +10,11 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use tend_api::AppHome;
+
 use crate::config::Config;
 use crate::exit::{self, CliError};
 use crate::global::Global;
-use crate::home::AppHome;
 
 /// Set for the background tend that `tend up -d` starts.
 const CHILD_VAR: &str = "TEND_DETACHED_CHILD";
@@ -209,7 +210,7 @@ pub async fn up(global: &Global, file: &Path) -> Result<u8, CliError> {
             "{name}: the background tend (pid {}) did not answer within {}; it may still be \
              starting: see {} (stop it with `tend down{flag}`)",
             pid,
-            crate::humanize::duration(READY_TIMEOUT),
+            tend_api::human(READY_TIMEOUT),
             home.tend_log().display()
         ))),
     }
@@ -247,8 +248,8 @@ async fn wait_ready(
     home: &AppHome,
     timeout: Duration,
 ) -> Ready {
-    let pipe = crate::control::socket::connect_path(home);
-    let answers = || crate::control::client::answers(&pipe);
+    let pipe = tend_api::address::connect_path(home);
+    let answers = async || tend_api::client::answers(&pipe).await;
     match started.hear(HANDSHAKE_MAX, timeout, answers).await {
         crate::os::Heard::Line(line) => match serde_json::from_slice::<Handshake>(&line) {
             Ok(handshake) => Ready::Said(handshake),

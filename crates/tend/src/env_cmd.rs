@@ -5,13 +5,13 @@ use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
+use tend_api::AppHome;
 use tend_fs::dotenv::DotenvCache;
 
 use crate::config::Config;
 use crate::environment::{self, Source, Var};
 use crate::exit::CliError;
 use crate::global::Global;
-use crate::home::AppHome;
 use crate::launch::{AppContext, Start, program_environment};
 
 /// Options of `tend env`.

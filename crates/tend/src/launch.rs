@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tend_fs::dotenv::DotenvCache;
 
+use tend_api::AppHome;
 use tend_runner::{
     Environment as _, Exit, NativeEnvironment, OutputSink, ProcHandle, RecordSpec, RunRegistry,
     StopPolicy,
@@ -14,7 +15,6 @@ use tend_supervisor::{BoxFuture, LaunchContext, LaunchError, Launcher, Running};
 
 use crate::config::ProgramConfig;
 use crate::environment;
-use crate::home::AppHome;
 
 /// What every program of an app shares.
 #[derive(Debug, Clone)]

@@ -14,7 +14,6 @@ pub mod environment;
 pub mod exit;
 pub mod global;
 pub mod home;
-pub mod humanize;
 pub mod inflight;
 pub mod launch;
 pub mod lifecycle;

@@ -4,8 +4,8 @@
 use std::io::Write as _;
 use std::time::{Duration, SystemTime};
 
-use crate::control::api::{ProgramStatus, Status};
-use crate::inflight::Item;
+use tend_api::inflight::Item;
+use tend_api::{ProgramStatus, Status};
 
 /// Writes to stdout; a closed pipe (`tend … | head`) ends the output quietly.
 #[derive(Debug)]

@@ -13,16 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::logfile::RotatingFile;
 
-/// A log file that cannot be written, as `tend status` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct LogError {
-    /// The file, relative to the app's folder: `logs/web.log`.
-    pub path: String,
-    /// Why: `no space left`, or the OS's message.
-    pub error: String,
-    /// The bytes of output dropped so far in this episode.
-    pub dropped_bytes: u64,
-}
+pub use tend_api::LogError;
 
 /// The log files that cannot be written now, by program. Cheap to clone; every clone is the
 /// same map.

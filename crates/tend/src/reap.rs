@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
+use tend_api::AppHome;
 use tend_runner::{RunRegistry, reap_stale};
 
 use crate::exit::CliError;
 use crate::global::Global;
-use crate::home::{self, AppHome};
+use crate::home;
 
 /// How long the processes of a tend that is gone get between SIGTERM and SIGKILL: short,
 /// since they were not stopped by their own tend and the next start waits for them. Every run
@@ -24,7 +25,7 @@ pub async fn reap_app(app: &AppHome) -> tend_runner::ReapReport {
             report.processes_ended,
             report.records_cleared,
             report.processes_killed,
-            crate::humanize::duration(REAP_GRACE)
+            tend_api::human(REAP_GRACE)
         );
     }
     for problem in &report.problems {

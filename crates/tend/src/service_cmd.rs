@@ -5,11 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+use tend_api::AppHome;
 use tend_service::{Logs, Service, ServiceError, Spec, State};
 
 use crate::exit::{self, CliError};
 use crate::global::Global;
-use crate::home::AppHome;
 use crate::output::Printer;
 
 /// Options of `tend service`.
@@ -231,8 +231,8 @@ async fn hand_over(
     replace: bool,
 ) -> Result<(), CliError> {
     let home = AppHome::new(&global.home, app);
-    let socket = crate::control::socket::connect_path(&home);
-    if service.is_running() || !crate::control::client::answers(&socket) {
+    let socket = tend_api::address::connect_path(&home);
+    if service.is_running() || !tend_api::client::answers(&socket).await {
         return Ok(());
     }
     let pid = crate::lifecycle::lock::read_pid(&home.pid_file())

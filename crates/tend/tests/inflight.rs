@@ -214,8 +214,9 @@ fn items_older_than_the_max_age_are_dropped() {
     let mut guard = KillOnDrop::new(&[]);
     stop(up(&sb, 1, &mut guard));
 
-    let at =
-        |ago: u64| tend::inflight::rfc3339::format(SystemTime::now() - Duration::from_secs(ago));
+    let at = |ago: u64| {
+        tend_api::inflight::rfc3339::format(SystemTime::now() - Duration::from_secs(ago))
+    };
     let journal = json!({"items": [
         {"id": "old", "label": null, "program": "worker", "started_at": at(3600)},
         {"id": "young", "label": "still fresh", "program": "worker", "started_at": at(60)},
@@ -353,8 +354,8 @@ fn begin_done_and_list_through_the_cli_the_api_and_rust() {
     // The Rust API (as a program under tend would use it, with its app's state folder).
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let home = tend::home::AppHome::new(&sb.home, "demo");
-        let inflight = tend::inflight::Inflight::new(home).with_program(Some("rusty".into()));
+        let home = tend_api::AppHome::new(&sb.home, "demo");
+        let inflight = tend_api::inflight::Inflight::new(home).with_program(Some("rusty".into()));
         let item = inflight.begin("from rust", Some("typed")).await.unwrap();
         assert_eq!(item.program.as_deref(), Some("rusty"));
         let list = inflight.list().await.unwrap();
@@ -362,7 +363,7 @@ fn begin_done_and_list_through_the_cli_the_api_and_rust() {
         assert!(inflight.done("from rust").await.unwrap());
         assert!(!inflight.done("from rust").await.unwrap());
         let error = inflight.begin("", None).await.unwrap_err();
-        assert!(matches!(error, tend::inflight::InflightError::EmptyId), "{error}");
+        assert!(matches!(error, tend_api::inflight::InflightError::EmptyId), "{error}");
     });
 
     stop(tend);
@@ -374,9 +375,9 @@ fn begin_done_and_list_through_the_cli_the_api_and_rust() {
         assert!(finished.stderr.contains("app `demo` is not running"), "{}", finished.stderr);
     }
     runtime.block_on(async {
-        let home = tend::home::AppHome::new(&sb.home, "demo");
-        let error = tend::inflight::Inflight::new(home).done("x").await.unwrap_err();
-        assert!(matches!(error, tend::inflight::InflightError::NotRunning { .. }), "{error}");
+        let home = tend_api::AppHome::new(&sb.home, "demo");
+        let error = tend_api::inflight::Inflight::new(home).done("x").await.unwrap_err();
+        assert!(matches!(error, tend_api::inflight::InflightError::NotRunning { .. }), "{error}");
     });
 }
 

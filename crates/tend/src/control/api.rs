@@ -1,130 +1,16 @@
-//! The JSON documents of the control API (`docs/control-api.md`): what the server sends and the
-//! CLI reads. Field names and shapes are a stable interface.
+//! From the supervisor's snapshots to the control API's documents (the wire types are
+//! [`tend_api`]'s): a program's [`ProgramStatus`], why it is where it is, and the 404 text of an
+//! unknown program.
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use tend_supervisor::{Cause, Exit, ProgramState, Snapshot};
-
-/// `GET /v1/status`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Status {
-    /// The app's name.
-    pub app: String,
-    /// The pid of the running tend.
-    pub pid: u32,
-    /// When this tend started, RFC 3339 in UTC (`2026-11-22T04:21:04Z`).
-    pub started_at: String,
-    /// How this start of the app was classified (`TEND_STARTUP_KIND`).
-    pub startup_kind: String,
-    /// Every program, in configuration order.
-    pub programs: Vec<ProgramStatus>,
-    /// The open in-flight items, oldest first (`tend inflight begin`).
-    #[serde(default)]
-    pub inflight: Vec<crate::inflight::Item>,
-    /// The in-flight items recovered as interrupted at this start (`TEND_RECOVERY`).
-    #[serde(default)]
-    pub interrupted: Vec<crate::inflight::Item>,
-}
-
-/// One program in [`Status`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProgramStatus {
-    /// Its name.
-    pub name: String,
-    /// `starting`, `running`, `stopping`, `backing-off`, `stopped`, `done` or `fatal`.
-    pub state: String,
-    /// The pid of its current run, while it runs.
-    pub pid: Option<u32>,
-    /// Whole seconds since its current run started, while it runs.
-    pub uptime_secs: Option<u64>,
-    /// How many times it was restarted in this run of the app.
-    pub restarts: u32,
-    /// How its last run ended.
-    pub last_exit: Option<Exit>,
-    /// CPU time (user + system) of its current run's main process, in seconds.
-    pub cpu_secs: Option<f64>,
-    /// Resident memory of its current run's main process, in bytes.
-    pub rss_bytes: Option<u64>,
-    /// Where it runs: `native`, `docker`, `nix`.
-    pub runner: String,
-    /// Why it is stopped, done, fatal or backing off, for people: `cannot start: …`,
-    /// `crashed 5 times within 1m`, `crashed (exit code 3); restarting in 2.0s`, …; `null`
-    /// while it runs.
-    #[serde(default)]
-    pub reason: Option<String>,
-    /// The same as a word, for programs: `cannot_start`, `crash_loop`, `crashed`, `ended` or
-    /// `stop_requested`; `null` while it runs.
-    #[serde(default)]
-    pub cause: Option<String>,
-    /// While its log file cannot be written (a full disk): which file, why, and how many
-    /// bytes of output were dropped so far; `null` otherwise.
-    #[serde(default)]
-    pub log_error: Option<crate::program_log::LogError>,
-}
-
-/// The answer to `POST /v1/app/restart` (202): the app is restarting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Restarting {
-    /// Always `true`.
-    pub restarting: bool,
-    /// The pid of the tend that restarts (after a re-execution in place, the same pid).
-    pub pid: u32,
-}
-
-/// The body of `POST /v1/inflight`: `{"id": "…", "label": "…", "program": "…"}` (`label`
-/// and `program` optional).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InflightBegin {
-    /// The item's ID.
-    pub id: String,
-    /// Free text for people.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The program that reports it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub program: Option<String>,
-}
-
-/// The answer to `DELETE /v1/inflight/{id}`: `{"id": "…", "removed": true}`; `removed` is
-/// `false` when the ID was not open.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InflightDone {
-    /// The item's ID.
-    pub id: String,
-    /// Whether it was open.
-    pub removed: bool,
-}
-
-/// `GET /v1/inflight`: the open items and the ones interrupted at this start.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InflightList {
-    /// The open items, oldest first.
-    pub inflight: Vec<crate::inflight::Item>,
-    /// The items recovered as interrupted at this start of the app.
-    pub interrupted: Vec<crate::inflight::Item>,
-}
-
-/// The body of every error response: `{"error": "…"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiError {
-    /// What went wrong, for people.
-    pub error: String,
-}
-
-/// `POST /v1/stop`: `{"stopping": true, "pid": N}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stopping {
-    /// Always `true`: the app is stopping.
-    pub stopping: bool,
-    /// The pid of the tend that is stopping: it exits once every program is stopped.
-    pub pid: u32,
-}
+use tend_api::ProgramStatus;
+use tend_supervisor::{Cause, ProgramState, Snapshot};
 
 /// Why the program of `snapshot` is where it is, as (word, text for people), `now` being the
 /// instant of the snapshot's clock; `None` while it runs.
 pub fn reason(snapshot: &Snapshot, now: tokio::time::Instant) -> Option<(&'static str, String)> {
-    use crate::app::human;
+    use tend_api::human;
     let restart_in = snapshot
         .restart_at
         .filter(|_| snapshot.state == ProgramState::BackingOff)
@@ -202,14 +88,7 @@ pub fn no_such_program(name: &str, programs: &[String]) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn last_exit_is_tagged() {
-        assert_eq!(serde_json::to_string(&Exit::Code(3)).unwrap(), r#"{"code":3}"#);
-        assert_eq!(serde_json::to_string(&Exit::Signal(9)).unwrap(), r#"{"signal":9}"#);
-        let none: Option<Exit> = None;
-        assert_eq!(serde_json::to_string(&none).unwrap(), "null");
-    }
+    use tend_supervisor::Exit;
 
     #[test]
     fn program_status_of_a_stopped_program_has_nulls() {

@@ -4,8 +4,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::control::api::{ProgramStatus, Status, Stopping};
-use crate::control::client::{self, ClientError};
+use tend_api::client::{self, ClientError};
+use tend_api::{ProgramStatus, Status, Stopping};
+
 pub use crate::control::target::Target;
 use crate::exit::{self, CliError};
 use crate::global::Global;
@@ -166,7 +167,7 @@ async fn restart_app(target: &Target, args: RestartArgs) -> Result<u8, CliError>
     if !response.is_success() {
         return Err(CliError::error(response.error_message()));
     }
-    let restarting: crate::control::api::Restarting = serde_json::from_slice(&response.body)
+    let restarting: tend_api::Restarting = serde_json::from_slice(&response.body)
         .map_err(|e| CliError::error(format!("unreadable answer from the app: {e}")))?;
     let mut out = Printer::stdout();
     out.write(&format!(
@@ -227,14 +228,14 @@ pub async fn down(global: &Global, file: &Path, args: DownArgs) -> Result<u8, Cl
     let deadline = Instant::now() + DOWN_TIMEOUT;
     loop {
         let alive = tend_runner::process_stats(stopping.pid).is_some_and(|p| !p.state.has_ended());
-        if !alive && !client::answers(&socket) {
+        if !alive && !client::answers(&socket).await {
             break;
         }
         if Instant::now() >= deadline {
             return Err(CliError::error(format!(
                 "app `{}` did not stop within {} (tend pid {}); see {}",
                 target.home.app,
-                crate::humanize::duration(DOWN_TIMEOUT),
+                tend_api::human(DOWN_TIMEOUT),
                 stopping.pid,
                 target.home.tend_log().display()
             )));

@@ -1,25 +1,11 @@
-//! The control API's transport on Windows: one named pipe per app, `\\.\pipe\tend-<hash>`, the
-//! hash being that of the app's state folder, so that the server and its clients agree on it
-//! without a file. Remote clients are refused; the first instance is created exclusively, so a
-//! second tend of the same app cannot serve beside the first.
+//! The control server's transport on Windows: it accepts connections on the app's named pipe
+//! ([`tend_api::address::pipe_name`]), one instance per connection. Remote clients are
+//! refused; the first instance is created exclusively, so a second tend of the same app cannot
+//! serve beside the first.
 
 use std::time::Duration;
 
-use tokio::net::windows::named_pipe::{
-    ClientOptions, NamedPipeClient, NamedPipeServer, ServerOptions,
-};
-
-use crate::home::AppHome;
-
-/// `ERROR_PIPE_BUSY`: every instance of the pipe is connected; wait and try again.
-const ERROR_PIPE_BUSY: i32 = 231;
-/// How long a client waits for a busy pipe, in all.
-const BUSY_WAIT: Duration = Duration::from_secs(5);
-
-/// The pipe of the app at `home`.
-pub fn pipe_name(home: &AppHome) -> String {
-    format!(r"\\.\pipe\tend-{:016x}", super::socket::stable_hash(&home.dir))
-}
+use tokio::net::windows::named_pipe::{NamedPipeServer, ServerOptions};
 
 /// Accepts connections on an app's pipe, one instance per connection.
 #[derive(Debug)]
@@ -78,27 +64,5 @@ impl axum::serve::Listener for PipeListener {
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
         Ok(self.name.clone())
-    }
-}
-
-/// Connects to the pipe `name`, waiting (up to 5 s) while every instance is busy.
-///
-/// # Errors
-/// `NotFound` when no tend serves it; other errors as the system reports them.
-pub async fn connect(name: &str) -> std::io::Result<NamedPipeClient> {
-    let deadline = tokio::time::Instant::now() + BUSY_WAIT;
-    loop {
-        match ClientOptions::new().open(name) {
-            Ok(client) => return Ok(client),
-            Err(e) if e.raw_os_error() == Some(ERROR_PIPE_BUSY) => {
-                if tokio::time::Instant::now() >= deadline {
-                    return Err(e);
-                }
-                // Windows offers no wakeup for a free instance to async callers (only the
-                // blocking WaitNamedPipe): a short, bounded retry is the documented way.
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(e) => return Err(e),
-        }
     }
 }

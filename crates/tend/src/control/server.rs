@@ -7,10 +7,9 @@
 
 use std::path::PathBuf;
 
+use tend_api::AppHome;
 use tend_supervisor::Supervisor;
 use tokio::sync::mpsc::UnboundedSender;
-
-use crate::home::AppHome;
 
 /// What the server needs from the running app.
 #[derive(Debug, Clone)]
@@ -134,8 +133,11 @@ mod routes {
     use tend_supervisor::{ProgramHandle, RestartReason, SupervisorError};
 
     use super::{ControlServer, ServerConfig};
-    use crate::control::api::{self, ApiError, Status, Stopping};
-    use crate::home::AppHome;
+    use tend_api::{
+        ApiError, AppHome, InflightBegin, InflightDone, InflightList, Status, Stopping,
+    };
+
+    use crate::control::api;
 
     /// Default line count of `GET /v1/logs`.
     const DEFAULT_LINES: usize = 10;
@@ -164,11 +166,12 @@ mod routes {
         }
     }
 
-    /// Serves `router` on the app's Unix socket (`control::socket` says where).
+    /// Serves `router` on the app's Unix socket (`tend_api::address` says where).
     #[cfg(unix)]
     fn serve(home: &AppHome, router: Router, max: usize) -> ControlServer {
         use crate::control::socket;
-        let (path, pointer) = match socket::bind_path(home) {
+        use tend_api::address;
+        let (path, pointer) = match address::bind_path(home) {
             Ok(found) => found,
             Err(e) => {
                 tracing::warn!("no control API (tend status, restart, down): {e}");
@@ -199,7 +202,7 @@ mod routes {
         }
         let mut pointer_file = None;
         if pointer {
-            let file = socket::pointer_path(home);
+            let file = address::pointer_path(home);
             if let Err(e) = tend_fs::write_text(&file, &path.to_string_lossy()) {
                 tracing::warn!("no control API: cannot write {}: {e}", file.display());
                 let _ = std::fs::remove_file(&path);
@@ -214,11 +217,11 @@ mod routes {
         server
     }
 
-    /// Serves `router` on the app's named pipe (`control::pipe` says which).
+    /// Serves `router` on the app's named pipe (`tend_api::address::pipe_name` says which).
     #[cfg(windows)]
     fn serve(home: &AppHome, router: Router, max: usize) -> ControlServer {
         use crate::control::pipe;
-        let name = pipe::pipe_name(home);
+        let name = tend_api::address::pipe_name(home);
         match pipe::PipeListener::bind(&name) {
             Ok(listener) => {
                 tracing::debug!("control API on {name}");
@@ -397,22 +400,19 @@ mod routes {
         if shared.config.restart_app.send(request).is_err() {
             return error(StatusCode::SERVICE_UNAVAILABLE, "the app is already stopping".into());
         }
-        (
-            StatusCode::ACCEPTED,
-            Json(crate::control::api::Restarting { restarting: true, pid: shared.pid }),
-        )
+        (StatusCode::ACCEPTED, Json(tend_api::Restarting { restarting: true, pid: shared.pid }))
             .into_response()
     }
 
-    async fn inflight_list(State(shared): State<AppState>) -> Json<api::InflightList> {
+    async fn inflight_list(State(shared): State<AppState>) -> Json<InflightList> {
         let inflight = &shared.config.inflight;
-        Json(api::InflightList {
+        Json(InflightList {
             inflight: inflight.open(),
             interrupted: inflight.interrupted().to_vec(),
         })
     }
 
-    fn inflight_error(e: &crate::inflight::InflightError) -> Response {
+    fn inflight_error(e: &tend_api::inflight::InflightError) -> Response {
         let code =
             StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         error(code, crate::exit::chain(e))
@@ -423,7 +423,7 @@ mod routes {
         // An object only: a derived struct would also take an array of its fields.
         let begin = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body)
             .and_then(|object| serde_json::from_value(serde_json::Value::Object(object)));
-        let begin: api::InflightBegin = match begin {
+        let begin: InflightBegin = match begin {
             Ok(begin) => begin,
             Err(e) => {
                 return error(
@@ -463,7 +463,7 @@ mod routes {
         match result {
             Ok(Ok(removed)) => {
                 tracing::debug!("in flight: {id} done");
-                Json(api::InflightDone { id, removed: removed.is_some() }).into_response()
+                Json(InflightDone { id, removed: removed.is_some() }).into_response()
             }
             Ok(Err(e)) => inflight_error(&e),
             Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),

@@ -4,12 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use tend_api::client::{self, ClientError, Response};
+use tend_api::{AppHome, address};
+
 use crate::config::Config;
-use crate::control::client::{self, ClientError, Response};
-use crate::control::socket;
 use crate::exit::{self, CliError};
 use crate::global::Global;
-use crate::home::{self, AppHome};
+use crate::home;
 
 /// The app a command is about.
 #[derive(Debug, Clone)]
@@ -97,7 +98,7 @@ impl Target {
 
     /// The socket to reach the running app on.
     pub fn socket(&self) -> PathBuf {
-        socket::connect_path(&self.home)
+        address::connect_path(&self.home)
     }
 
     /// The "not running" error (exit 3); with `hint`, how to start it.

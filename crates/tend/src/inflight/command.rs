@@ -4,11 +4,12 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use super::{Inflight, InflightError};
+use tend_api::AppHome;
+use tend_api::inflight::{Inflight, InflightError, rfc3339};
+
 use crate::control::target::Target;
 use crate::exit::{self, CliError};
 use crate::global::Global;
-use crate::home::AppHome;
 use crate::output::{Printer, printable};
 
 /// The default of the global `-f FILE`.
@@ -74,7 +75,7 @@ pub async fn run(global: &Global, file: &Path, args: InflightArgs) -> Result<u8,
         InflightCommand::Begin { id, label } => {
             let item = inflight.begin(&id, label.as_deref()).await.map_err(cli_error)?;
             if verbose {
-                let since = super::rfc3339::format(item.started_at);
+                let since = rfc3339::format(item.started_at);
                 eprintln!("tend: `{}` in flight since {since}", printable(&item.id));
             }
         }

@@ -3,9 +3,11 @@
 //!
 //! A program under tend calls `tend inflight begin ID [--label TEXT]` when it starts a unit of
 //! work (a chat turn, a job, a request that must not be lost) and `tend inflight done ID` when
-//! it is finished; a Rust program can use [`Inflight`] instead, and anything else the control
-//! API (`POST /v1/inflight`, `DELETE /v1/inflight/{id}`, see `docs/control-api.md`). The
-//! running tend keeps the open items in `$TEND_HOME/apps/<app>/inflight.json`.
+//! it is finished; a Rust program can use [`tend_api::inflight::Inflight`] instead (the items,
+//! their bounds and the recovery document are [`tend_api::inflight`]'s too), and anything else
+//! the control API (`POST /v1/inflight`, `DELETE /v1/inflight/{id}`, see
+//! `docs/control-api.md`). The running tend keeps the open items in
+//! `$TEND_HOME/apps/<app>/inflight.json`.
 //!
 //! At the next start of the app, the items that were still open and are younger than
 //! `[inflight] max_age` (default 1 hour) are the *interrupted* ones. After a crash, a reboot
@@ -34,38 +36,13 @@
 //! typed serde structs and checked ([`Journal::check`]); a damaged or wrong-shaped file is
 //! moved aside (`inflight.json.corrupt-<millis>`), never fatal. At start, `recovery.json` is
 //! written before `inflight.json` is cleared, so a crash in between hands the same items over
-//! again rather than losing them. IDs (at most [`MAX_ID_BYTES`]), labels (at most
-//! [`MAX_LABEL_BYTES`]) and the number of open items (at most [`MAX_OPEN_ITEMS`]) are bounded.
-//!
-//! # Example
-//!
-//! ```no_run
-//! # async fn work() -> Result<(), tend::inflight::InflightError> {
-//! use tend::inflight::{Inflight, Recovery};
-//!
-//! // What the previous run left unfinished, if tend handed anything over.
-//! if let Some(recovery) = Recovery::from_env()? {
-//!     for item in &recovery.interrupted {
-//!         println!("interrupted by a {}: {}", recovery.startup_kind, item.id);
-//!     }
-//! }
-//! let inflight = Inflight::from_env()?;
-//! inflight.begin("job-17", Some("resize photo 17")).await?;
-//! // ... the work ...
-//! inflight.done("job-17").await?;
-//! # Ok(()) }
-//! ```
+//! again rather than losing them. IDs (at most [`tend_api::inflight::MAX_ID_BYTES`]), labels
+//! (at most [`tend_api::inflight::MAX_LABEL_BYTES`]) and the number of open items (at most
+//! [`tend_api::inflight::MAX_OPEN_ITEMS`]) are bounded.
 
-mod client;
 pub mod command;
-mod error;
 mod journal;
 mod store;
 
-pub use client::Inflight;
-pub use error::InflightError;
-pub use journal::{
-    DEFAULT_MAX_AGE, Item, Journal, MAX_ID_BYTES, MAX_LABEL_BYTES, MAX_OPEN_ITEMS,
-    MAX_PROGRAM_BYTES, Recovery, RecoveryPlan, plan, rfc3339,
-};
+pub use journal::{DEFAULT_MAX_AGE, Journal, RecoveryPlan, plan};
 pub use store::{InflightState, Recovered, recover};

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use super::InflightError;
-use super::journal::{self, Item, Journal, Recovery};
-use crate::home::AppHome;
+use tend_api::AppHome;
+use tend_api::inflight::{InflightError, Item, Recovery, rfc3339};
+
+use super::journal::{self, Journal};
 use crate::lifecycle::startup::StartupKind;
 
 /// The in-flight items of the running app: the open ones (saved in `inflight.json` at every
@@ -122,7 +123,7 @@ fn recover_at(home: &AppHome, kind: StartupKind, max_age: Duration, now: SystemT
         tracing::info!(
             "{app}: in-flight item `{}` started {} ago, over the max age of {}: dropped",
             item.id,
-            crate::humanize::duration(item.age(now)),
+            tend_api::human(item.age(now)),
             humantime::format_duration(max_age)
         );
     }
@@ -139,7 +140,7 @@ fn recover_at(home: &AppHome, kind: StartupKind, max_age: Duration, now: SystemT
         let document = Recovery {
             startup_kind: kind.as_str().to_owned(),
             interrupted: plan.interrupted.clone(),
-            written_at: journal::rfc3339::whole_seconds(now),
+            written_at: rfc3339::whole_seconds(now),
         };
         if let Err(e) = tend_fs::write_json(&recovery_path, &document) {
             // Keep the items for the next start rather than lose them.

@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
+use tend_api::AppHome;
 use tokio::sync::mpsc;
-
-use crate::home::AppHome;
 
 /// The exit code by which tend asks its service manager to start it again.
 pub const SERVICE_RESTART_CODE: u8 = 42;

@@ -2,9 +2,9 @@
 
 use std::fmt;
 
+use tend_api::AppHome;
 use tend_fs::FsError;
 
-use crate::home::AppHome;
 use crate::lifecycle::state::{self, StartupState};
 
 /// Stands in for the machine's boot id. For testing only: it lets a test simulate a reboot.

@@ -82,7 +82,7 @@ impl Background {
         &mut self,
         max: u64,
         timeout: Duration,
-        _answers: impl Fn() -> bool,
+        _answers: impl AsyncFn() -> bool,
     ) -> Heard {
         let Some(mut ready) = self.ready.take() else {
             return Heard::Exited(self.child.wait().ok().and_then(|s| s.code()));

@@ -48,7 +48,7 @@ impl Background {
         &mut self,
         _max: u64,
         timeout: Duration,
-        answers: impl Fn() -> bool,
+        answers: impl AsyncFn() -> bool,
     ) -> Heard {
         let child = &mut self.child;
         let deadline = tokio::time::Instant::now() + timeout;
@@ -56,7 +56,7 @@ impl Background {
             if let Ok(Some(status)) = child.try_wait() {
                 return Heard::Exited(status.code());
             }
-            if answers() {
+            if answers().await {
                 return Heard::Answered;
             }
             if tokio::time::Instant::now() >= deadline {

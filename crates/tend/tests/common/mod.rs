@@ -220,14 +220,24 @@ impl Sandbox {
 }
 
 /// Polls `probe` until it returns something, for at most [`LIMIT`].
-fn wait_for<T>(root: &Path, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + LIMIT;
+fn wait_for<T>(root: &Path, what: &str, probe: impl FnMut() -> Option<T>) -> T {
+    wait_for_within(root, what, LIMIT, probe)
+}
+
+/// Polls `probe` until it returns something, for at most `limit`.
+fn wait_for_within<T>(
+    root: &Path,
+    what: &str,
+    limit: Duration,
+    mut probe: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + limit;
     loop {
         if let Some(found) = probe() {
             return found;
         }
         if Instant::now() >= deadline {
-            panic!("timed out after {LIMIT:?} waiting for {what}\n{}", diagnostics(root));
+            panic!("timed out after {limit:?} waiting for {what}\n{}", diagnostics(root));
         }
         std::thread::sleep(POLL);
     }
@@ -338,9 +348,15 @@ impl Tend {
     }
 
     /// Waits (bounded) until it exits.
-    pub fn wait(mut self) -> Finished {
+    pub fn wait(self) -> Finished {
+        self.wait_within(LIMIT)
+    }
+
+    /// Waits for it to exit, for at most `limit` (for the few commands that take long by
+    /// nature, like stopping hundreds of programs), and returns what it wrote.
+    pub fn wait_within(mut self, limit: Duration) -> Finished {
         let what = format!("tend {:?} to exit", self.args);
-        let status = wait_for(&self.root, &what, || self.child.try_wait().unwrap());
+        let status = wait_for_within(&self.root, &what, limit, || self.child.try_wait().unwrap());
         Finished {
             status,
             stdout: fs::read_to_string(&self.stdout).unwrap_or_default(),

@@ -2,11 +2,9 @@
 
 use std::time::Duration;
 
-use super::InflightError;
-use super::journal::{Item, check_fields};
-use crate::control::api::{InflightBegin, InflightDone, InflightList};
-use crate::control::client::{self, ClientError};
-use crate::home::AppHome;
+use super::{InflightError, Item, check_fields};
+use crate::client::{self, ClientError};
+use crate::{AppHome, InflightBegin, InflightDone, InflightList};
 
 /// How long a request may take. tend listens on its control socket before it starts any
 /// program, so a program never finds its app without an API to report to.
@@ -15,8 +13,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// Reports in-flight work of a program to its running app, over the app's control socket.
 ///
 /// ```no_run
-/// # async fn work() -> Result<(), tend::inflight::InflightError> {
-/// let inflight = tend::inflight::Inflight::from_env()?;
+/// # async fn work() -> Result<(), tend_api::inflight::InflightError> {
+/// let inflight = tend_api::inflight::Inflight::from_env()?;
 /// inflight.begin("job-17", Some("resize photo 17")).await?;
 /// // ... the work ...
 /// inflight.done("job-17").await?;
@@ -84,7 +82,7 @@ impl Inflight {
     /// # Errors
     /// The app not running ([`InflightError::NotRunning`]) or not reachable.
     pub async fn done(&self, id: &str) -> Result<bool, InflightError> {
-        let uri = format!("/v1/inflight/{}", crate::control::client::percent_encode(id));
+        let uri = format!("/v1/inflight/{}", client::percent_encode(id));
         let response = self.send("DELETE", uri, None).await?;
         let done: InflightDone = self.parse(&response.body)?;
         Ok(done.removed)
@@ -105,7 +103,7 @@ impl Inflight {
         uri: String,
         body: Option<&serde_json::Value>,
     ) -> Result<client::Response, InflightError> {
-        let socket = crate::control::socket::connect_path(&self.home);
+        let socket = crate::address::connect_path(&self.home);
         match client::request_json(&socket, method, &uri, body, self.timeout).await {
             Ok(response) if response.is_success() => Ok(response),
             Ok(response) => Err(InflightError::Rejected {
@@ -137,8 +135,8 @@ mod tests {
 
     #[test]
     fn ids_are_encoded_as_one_segment() {
-        assert_eq!(crate::control::client::percent_encode("job 1/ü"), "job%201%2F%C3%BC");
-        assert_eq!(crate::control::client::percent_encode("a-b_c.d~e"), "a-b_c.d~e");
+        assert_eq!(client::percent_encode("job 1/ü"), "job%201%2F%C3%BC");
+        assert_eq!(client::percent_encode("a-b_c.d~e"), "a-b_c.d~e");
     }
 
     #[tokio::test]

@@ -1,6 +1,6 @@
 //! What can go wrong with in-flight work.
 
-use super::journal::{MAX_ID_BYTES, MAX_LABEL_BYTES, MAX_OPEN_ITEMS, MAX_PROGRAM_BYTES};
+use super::{MAX_ID_BYTES, MAX_LABEL_BYTES, MAX_OPEN_ITEMS, MAX_PROGRAM_BYTES};
 
 /// An error of in-flight work: a rejected item, a state file that cannot be written, or (for
 /// the client) an app that cannot be reached.

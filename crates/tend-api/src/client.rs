@@ -1,4 +1,22 @@
-//! A minimal client of the control API: one HTTP/1 request per connection to an app's socket.
+//! A minimal client of the control API: one HTTP/1 request per connection to an app's socket
+//! (on Windows, its named pipe). Everything is async: no call blocks a thread.
+//!
+//! ```no_run
+//! # async fn status() -> Result<(), tend_api::client::ClientError> {
+//! use std::time::Duration;
+//! use tend_api::{AppHome, Status, address, client};
+//!
+//! let home = AppHome::new(std::path::Path::new("/home/me/.tend"), "web");
+//! let socket = address::connect_path(&home);
+//! let response = client::request(&socket, "GET", "/v1/status", Duration::from_secs(10)).await?;
+//! if response.is_success() {
+//!     let status: Status = serde_json::from_slice(&response.body).map_err(|e| {
+//!         client::ClientError::Failed(format!("unreadable answer: {e}"))
+//!     })?;
+//!     println!("{} runs {} programs", status.app, status.programs.len());
+//! }
+//! # Ok(()) }
+//! ```
 
 use std::path::Path;
 use std::time::Duration;
@@ -25,37 +43,28 @@ impl Response {
 
     /// The `error` of a JSON error body, or the body itself.
     pub fn error_message(&self) -> String {
-        serde_json::from_slice::<super::api::ApiError>(&self.body)
+        serde_json::from_slice::<crate::ApiError>(&self.body)
             .map(|e| e.error)
             .unwrap_or_else(|_| format!("HTTP {}: {}", self.status, self.text()))
     }
 }
 
 /// Why a request failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
     /// Nothing listens on the socket: the app is not running.
+    #[error("nothing listens on the control socket")]
     NotRunning,
     /// Anything else, for people.
+    #[error("{0}")]
     Failed(String),
 }
-
-impl std::fmt::Display for ClientError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ClientError::NotRunning => f.write_str("nothing listens on the control socket"),
-            ClientError::Failed(message) => f.write_str(message),
-        }
-    }
-}
-
-impl std::error::Error for ClientError {}
 
 /// Percent-encodes one path segment of a URI (everything but RFC 3986's unreserved
 /// characters), so that a program name or an item id stays one segment.
 ///
 /// ```
-/// assert_eq!(tend::control::client::percent_encode("job 1/ü"), "job%201%2F%C3%BC");
+/// assert_eq!(tend_api::client::percent_encode("job 1/ü"), "job%201%2F%C3%BC");
 /// ```
 pub fn percent_encode(segment: &str) -> String {
     use std::fmt::Write as _;
@@ -70,20 +79,9 @@ pub fn percent_encode(segment: &str) -> String {
     out
 }
 
-/// Whether something accepts connections on `socket`.
-pub fn answers(socket: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        std::os::unix::net::UnixStream::connect(socket).is_ok()
-    }
-    #[cfg(windows)]
-    {
-        // A busy pipe is a pipe someone serves.
-        match tokio::net::windows::named_pipe::ClientOptions::new().open(socket) {
-            Ok(_) => true,
-            Err(e) => e.raw_os_error() == Some(231),
-        }
-    }
+/// Whether something accepts connections on `socket` (a busy server counts).
+pub async fn answers(socket: &Path) -> bool {
+    crate::os::answers(socket).await
 }
 
 /// Sends `method uri` (no body) to the server on `socket` and reads the whole response, all
@@ -117,23 +115,9 @@ pub async fn request_json(
         Err(_) => Err(ClientError::Failed(format!(
             "no answer from {} within {}",
             socket.display(),
-            crate::app::human(timeout)
+            crate::human(timeout)
         ))),
     }
-}
-
-/// Connects to the app's socket (on Windows: its named pipe).
-#[cfg(unix)]
-async fn connect(socket: &Path) -> std::io::Result<tokio::net::UnixStream> {
-    tokio::net::UnixStream::connect(socket).await
-}
-
-/// Connects to the app's socket (on Windows: its named pipe).
-#[cfg(windows)]
-async fn connect(
-    socket: &Path,
-) -> std::io::Result<tokio::net::windows::named_pipe::NamedPipeClient> {
-    super::pipe::connect(&socket.to_string_lossy()).await
 }
 
 async fn send(
@@ -148,7 +132,7 @@ async fn send(
     let failed = |what: &str, e: &dyn std::fmt::Display| {
         ClientError::Failed(format!("{what} {}: {e}", socket.display()))
     };
-    let stream = match connect(socket).await {
+    let stream = match crate::os::connect(socket).await {
         Ok(stream) => stream,
         Err(e)
             if matches!(
@@ -191,4 +175,33 @@ async fn send(
     .await;
     driver.abort();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn answers_only_while_something_listens() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("tend.sock");
+        assert!(!answers(&socket).await, "no socket yet");
+        let listener = tokio::net::UnixListener::bind(&socket).unwrap();
+        assert!(answers(&socket).await);
+        drop(listener);
+        assert!(!answers(&socket).await, "a stale socket file answers nothing");
+        let error = request(&socket, "GET", "/v1/status", Duration::from_secs(5)).await;
+        assert_eq!(error.unwrap_err(), ClientError::NotRunning);
+    }
+
+    #[test]
+    fn error_bodies_give_their_message() {
+        let json = Response { status: 404, body: br#"{"error": "no program `x`"}"#.to_vec() };
+        assert!(!json.is_success());
+        assert_eq!(json.error_message(), "no program `x`");
+        let plain = Response { status: 502, body: b"bad gateway".to_vec() };
+        assert_eq!(plain.error_message(), "HTTP 502: bad gateway");
+    }
 }
