@@ -8,6 +8,7 @@ pub mod commands;
 pub mod conn;
 #[cfg(windows)]
 pub mod pipe;
+mod routes;
 pub mod server;
 #[cfg(unix)]
 pub mod socket;

@@ -160,3 +160,56 @@ pub fn file_id(meta: &std::fs::Metadata) -> Option<u64> {
     use std::os::unix::fs::MetadataExt as _;
     Some(meta.ino())
 }
+
+/// Serves `router` on the app's Unix socket (`tend_api::address` says where).
+pub(crate) fn serve_control(
+    home: &tend_api::AppHome,
+    router: axum::Router,
+    max: usize,
+) -> crate::control::server::ControlServer {
+    use crate::control::server::ControlServer;
+    use crate::control::socket;
+    use tend_api::address;
+    let (path, pointer) = match address::bind_path(home) {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!("no control API (tend status, restart, down): {e}");
+            return ControlServer::default();
+        }
+    };
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(&path).is_ok() {
+            tracing::warn!(
+                "no control API: another tend answers on {}; stop it with `tend down`",
+                path.display()
+            );
+            return ControlServer::default();
+        }
+        // A stale socket from a tend that is gone.
+        let _ = std::fs::remove_file(&path);
+    }
+    let listener = match tokio::net::UnixListener::bind(&path) {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::warn!("no control API: cannot listen on {}: {e}", path.display());
+            return ControlServer::default();
+        }
+    };
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    let mut pointer_file = None;
+    if pointer {
+        let file = address::pointer_path(home);
+        if let Err(e) = tend_fs::write_text(&file, &path.to_string_lossy()) {
+            tracing::warn!("no control API: cannot write {}: {e}", file.display());
+            let _ = std::fs::remove_file(&path);
+            return ControlServer::default();
+        }
+        pointer_file = Some(file);
+    }
+    tracing::debug!("control API on {}", path.display());
+    let listener = socket::SocketListener::new(listener);
+    ControlServer::serving(listener, router, max, Some(path), pointer_file)
+}

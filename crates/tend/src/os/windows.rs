@@ -112,3 +112,26 @@ pub fn exec_in_place(mut command: std::process::Command) -> std::io::Error {
 pub fn file_id(_meta: &std::fs::Metadata) -> Option<u64> {
     None
 }
+
+/// Serves `router` on the app's named pipe (`tend_api::address::pipe_name` says which).
+pub(crate) fn serve_control(
+    home: &tend_api::AppHome,
+    router: axum::Router,
+    max: usize,
+) -> crate::control::server::ControlServer {
+    use crate::control::pipe;
+    use crate::control::server::ControlServer;
+    let name = tend_api::address::pipe_name(home);
+    match pipe::PipeListener::bind(&name) {
+        Ok(listener) => {
+            tracing::debug!("control API on {name}");
+            ControlServer::serving(listener, router, max, None, None)
+        }
+        Err(e) => {
+            tracing::warn!(
+                "no control API: cannot create the pipe {name}: {e} (does another tend serve this app?)"
+            );
+            ControlServer::default()
+        }
+    }
+}
