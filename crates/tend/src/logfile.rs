@@ -261,11 +261,7 @@ impl Write for RotatingFile {
 fn open_append(path: &Path) -> io::Result<(BufWriter<File>, u64)> {
     let mut options = OpenOptions::new();
     options.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
+    crate::os::private_file(&mut options);
     let file = options.open(path)?;
     let size = file.metadata()?.len();
     Ok((BufWriter::with_capacity(BUFFER_SIZE, file), size))
