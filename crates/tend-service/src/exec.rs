@@ -14,13 +14,7 @@ fn command(argv: &[String]) -> Option<Command> {
     let (program, args) = argv.split_first()?;
     let mut cmd = Command::new(program);
     cmd.args(args).stdin(Stdio::null());
-    #[cfg(windows)]
-    {
-        use std::os::windows::process::CommandExt as _;
-        /// `CREATE_NO_WINDOW`.
-        const CREATE_NO_WINDOW: u32 = 0x0800_0000;
-        cmd.creation_flags(CREATE_NO_WINDOW);
-    }
+    crate::os::quiet(&mut cmd);
     Some(cmd)
 }
 
@@ -186,33 +180,9 @@ fn handle(cmd: &Cmd, error: ServiceError, out: &mut dyn Write) -> Result<(), Ser
     }
 }
 
-/// The current user's login name and numeric id.
-#[cfg(unix)]
+/// The current user's login name and numeric id (on Windows `DOMAIN\\name` and 0).
 pub fn current_user() -> (String, u32) {
-    let uid = nix::unistd::getuid();
-    let name = nix::unistd::User::from_uid(uid)
-        .ok()
-        .flatten()
-        .map(|u| u.name)
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_default();
-    (name, uid.as_raw())
-}
-
-/// The current user as `DOMAIN\name` (Task Scheduler's form); no numeric id on Windows.
-#[cfg(windows)]
-pub fn current_user() -> (String, u32) {
-    let name = std::env::var("USERNAME").unwrap_or_default();
-    match std::env::var("USERDOMAIN") {
-        Ok(domain) if !domain.is_empty() && !name.is_empty() => (format!("{domain}\\{name}"), 0),
-        _ => (name, 0),
-    }
-}
-
-/// The current user's name, from `USER`.
-#[cfg(not(any(unix, windows)))]
-pub fn current_user() -> (String, u32) {
-    (std::env::var("USER").unwrap_or_default(), 0)
+    crate::os::current_user()
 }
 
 #[cfg(all(test, unix))]

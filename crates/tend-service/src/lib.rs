@@ -19,6 +19,7 @@ pub mod escape;
 pub mod exec;
 pub mod launchd;
 pub mod linger;
+mod os;
 pub mod paths;
 pub mod plan;
 pub mod spec;
@@ -225,18 +226,7 @@ pub trait Backend: std::fmt::Debug + Send + Sync {
 
 /// The backend of this platform for `spec`.
 pub fn native(spec: Spec) -> Box<dyn Backend> {
-    #[cfg(target_os = "macos")]
-    {
-        Box::new(launchd::Launchd::new(spec))
-    }
-    #[cfg(windows)]
-    {
-        Box::new(windows::TaskScheduler::new(spec))
-    }
-    #[cfg(not(any(target_os = "macos", windows)))]
-    {
-        Box::new(systemd::Systemd::new(spec))
-    }
+    os::native(spec)
 }
 
 /// The service state `tend service status` reports.
