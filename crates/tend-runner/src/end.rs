@@ -61,14 +61,10 @@ impl Exit {
 
 impl From<std::process::ExitStatus> for Exit {
     fn from(status: std::process::ExitStatus) -> Self {
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::ExitStatusExt as _;
-            if let Some(signal) = status.signal() {
-                return Exit::Signal(signal);
-            }
+        match crate::os::exit_signal(&status) {
+            Some(signal) => Exit::Signal(signal),
+            None => Exit::Code(status.code().unwrap_or(-1)),
         }
-        Exit::Code(status.code().unwrap_or(-1))
     }
 }
 

@@ -1,110 +1,65 @@
-//! Where programs run: the [`Environment`] abstraction and the native environment.
+//! The seam between the app and where its programs run: [`Environment`].
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::time::Duration;
 
-use crate::envvars::{find_binary, not_found};
-use crate::{EnvVars, Proc, RunnerError};
+use crate::{Child, CommandSpec, ReapReport, RunRegistry, RunnerError};
 
-/// A boxed, sendable future, for the object-safe [`Environment`] trait.
+/// A boxed, sendable future, for the object-safe [`Environment`] and [`Child`] traits.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The kinds of environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RunnerKind {
-    /// Directly on this machine.
+    /// Directly on this machine ([`crate::NativeEnvironment`]).
     Native,
-    /// Inside a Docker container.
+    /// Inside a Docker container (not available yet).
     Docker,
-    /// Inside a Nix dev shell.
+    /// Inside a Nix dev shell (not available yet).
     Nix,
 }
 
-/// Somewhere processes run. Native runs them on this machine; Docker and Nix environments
-/// implement the same surface.
-pub trait Environment: Send + Sync {
+/// Somewhere processes run. An app holds one per kind its programs use, for as long as it
+/// runs: [`prepare`](Environment::prepare)d once before the first spawn,
+/// [`reap_leftovers`](Environment::reap_leftovers) at start for what a previous tend left, and
+/// [`shutdown`](Environment::shutdown) at the end. See the crate documentation for how the
+/// native, Docker and Nix environments fit.
+pub trait Environment: Send + Sync + std::fmt::Debug {
     /// Which kind this is.
     fn kind(&self) -> RunnerKind;
 
-    /// Gets ready to run processes (build an image, evaluate a dev shell). Native: nothing.
+    /// Gets ready to run processes (build an image and start the app's container, evaluate a
+    /// dev shell). Called once per app before the first spawn; may be called again after a
+    /// failure. Native: nothing.
     fn prepare(&self) -> BoxFuture<'_, Result<(), RunnerError>>;
 
-    /// A process for `program` with `args`, configured but not started.
+    /// Starts `spec` and returns once it runs (its run record, if it has one, is on disk
+    /// first).
     ///
     /// # Errors
-    /// When the environment cannot run anything (Native never fails here: the binary is looked
-    /// up at start, on the PATH the process will have).
-    fn new_proc(&self, program: &str, args: &[String]) -> Result<Proc, RunnerError>;
+    /// When it cannot start: the binary is not found (naming the PATH searched), the working
+    /// directory is missing, the run record cannot be written (the program then never runs),
+    /// or the spawn itself fails.
+    fn spawn(&self, spec: CommandSpec) -> BoxFuture<'_, Result<Box<dyn Child>, RunnerError>>;
 
-    /// Stops the environment; it may be prepared again. Native: nothing.
-    fn stop(&self) -> BoxFuture<'_, Result<(), RunnerError>>;
+    /// Ends what a tend that is gone left running in this environment for the app whose run
+    /// records are in `registry` (native: the process groups of those records whose owner is
+    /// gone, see [`crate::reap_stale`]), as politely as `grace` allows.
+    fn reap_leftovers<'a>(
+        &'a self,
+        registry: &'a RunRegistry,
+        grace: Duration,
+    ) -> BoxFuture<'a, ReapReport>;
 
-    /// Stops the environment and frees everything it holds. Native: nothing.
+    /// Frees everything the environment holds once the app has stopped (its container, say).
+    /// Native: nothing.
     fn shutdown(&self) -> BoxFuture<'_, Result<(), RunnerError>>;
-
-    /// Adds variables that every process created afterwards gets.
-    fn add_env(&self, vars: &EnvVars);
 
     /// Makes sure `name` can be run here and returns where it is.
     ///
     /// # Errors
     /// [`RunnerError::BinaryNotFound`] naming the binary and the PATH searched.
     fn ensure_binary(&self, name: &str) -> Result<PathBuf, RunnerError>;
-}
-
-/// Runs processes directly on this machine, each in its own process group.
-#[derive(Debug)]
-pub struct NativeEnvironment {
-    dir: PathBuf,
-    vars: Mutex<EnvVars>,
-}
-
-impl NativeEnvironment {
-    /// An environment whose processes start in `dir` by default.
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        NativeEnvironment { dir: dir.into(), vars: Mutex::new(EnvVars::default()) }
-    }
-
-    fn vars(&self) -> EnvVars {
-        self.vars.lock().map(|v| v.clone()).unwrap_or_default()
-    }
-}
-
-impl Environment for NativeEnvironment {
-    fn kind(&self) -> RunnerKind {
-        RunnerKind::Native
-    }
-
-    fn prepare(&self) -> BoxFuture<'_, Result<(), RunnerError>> {
-        Box::pin(async { Ok(()) })
-    }
-
-    fn new_proc(&self, program: &str, args: &[String]) -> Result<Proc, RunnerError> {
-        Ok(Proc::new(program, args, self.dir.clone(), self.vars()))
-    }
-
-    fn stop(&self) -> BoxFuture<'_, Result<(), RunnerError>> {
-        Box::pin(async { Ok(()) })
-    }
-
-    fn shutdown(&self) -> BoxFuture<'_, Result<(), RunnerError>> {
-        Box::pin(async { Ok(()) })
-    }
-
-    fn add_env(&self, vars: &EnvVars) {
-        if let Ok(mut mine) = self.vars.lock() {
-            mine.extend(vars);
-        }
-    }
-
-    fn ensure_binary(&self, name: &str) -> Result<PathBuf, RunnerError> {
-        let path = self
-            .vars()
-            .get("PATH")
-            .map(std::ffi::OsString::from)
-            .or_else(|| std::env::var_os("PATH"));
-        find_binary(name, path.as_ref()).ok_or_else(|| not_found(name, path.as_ref()))
-    }
 }

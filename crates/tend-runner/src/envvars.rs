@@ -96,16 +96,7 @@ pub(crate) fn not_found(name: &str, path: Option<&OsString>) -> crate::RunnerErr
 }
 
 fn is_executable(path: &std::path::Path) -> bool {
-    let Ok(meta) = std::fs::metadata(path) else { return false };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        meta.is_file() && meta.permissions().mode() & 0o111 != 0
-    }
-    #[cfg(not(unix))]
-    {
-        meta.is_file()
-    }
+    std::fs::metadata(path).is_ok_and(|meta| crate::os::is_executable(&meta))
 }
 
 #[cfg(test)]

@@ -41,21 +41,11 @@ pub enum RunnerError {
         /// The path.
         dir: PathBuf,
     },
-    /// [`crate::Proc::start`] was called twice.
-    #[error("process already started")]
-    AlreadyStarted,
-    /// [`crate::Proc::stop`] was called before [`crate::Proc::start`], or a pipe was requested
-    /// after start.
-    #[error("process was stopped before it could start")]
-    StoppedBeforeStart,
-    /// [`crate::Proc::wait`] was called on a process that was never started.
-    #[error("process was never started")]
-    NotStarted,
-    /// The process failed to start; the reason is kept as text because every waiter gets it.
+    /// The process failed to start: it vanished at spawn, or could not write its run record.
     #[error("process failed to start: {0}")]
     StartFailed(String),
-    /// A pipe was requested twice, or after start.
-    #[error("{0} already taken, or requested after start")]
+    /// A pipe of a [`crate::CommandSpec`] was requested twice.
+    #[error("{0} already taken")]
     PipeTaken(&'static str),
     /// Writing or removing a run record failed.
     #[error("run record")]

@@ -10,7 +10,7 @@
 use std::io;
 use std::sync::OnceLock;
 
-use crate::sys;
+use crate::os;
 
 /// A soft and a hard descriptor limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +35,7 @@ static ORIGINAL: OnceLock<FdLimit> = OnceLock::new();
 
 /// This process's descriptor limit; `None` where there is no such limit (Windows).
 pub fn fd_limit() -> Option<FdLimit> {
-    sys::get_fd_limit()
+    os::get_fd_limit()
 }
 
 /// Raises this process's soft descriptor limit up to its hard limit, and remembers the limit
@@ -45,9 +45,9 @@ pub fn fd_limit() -> Option<FdLimit> {
 /// # Errors
 /// When the limit cannot be read or set; `Ok(None)` where there is no such limit (Windows).
 pub fn raise_fd_limit() -> io::Result<Option<RaisedLimit>> {
-    let Some(current) = sys::get_fd_limit() else { return Ok(None) };
+    let Some(current) = os::get_fd_limit() else { return Ok(None) };
     let original = *ORIGINAL.get_or_init(|| current);
-    let now = sys::raise_fd_limit(current)?;
+    let now = os::raise_fd_limit(current)?;
     Ok(Some(RaisedLimit { original, now }))
 }
 
@@ -59,7 +59,7 @@ pub fn raise_fd_limit() -> io::Result<Option<RaisedLimit>> {
 /// When the limit cannot be set.
 pub fn restore_fd_limit() -> io::Result<()> {
     match for_children() {
-        Some(original) => sys::set_fd_limit(original),
+        Some(original) => os::set_fd_limit(original),
         None => Ok(()),
     }
 }
@@ -67,5 +67,5 @@ pub fn restore_fd_limit() -> io::Result<()> {
 /// The limit a started program must get back: `Some` only when tend raised its own.
 pub(crate) fn for_children() -> Option<FdLimit> {
     let original = *ORIGINAL.get()?;
-    (sys::get_fd_limit() != Some(original)).then_some(original)
+    (os::get_fd_limit() != Some(original)).then_some(original)
 }

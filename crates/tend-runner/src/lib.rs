@@ -1,10 +1,14 @@
 //! Where and how a tend process runs.
 //!
-//! - [`Environment`] and [`NativeEnvironment`]: somewhere to run processes (Docker and Nix
-//!   environments implement the same surface).
-//! - [`Proc`]: one process. It runs in a process group of its own; stopping it sends the stop
-//!   signal to the whole tree, waits a bounded grace period, then SIGKILLs what is left and
-//!   reports survivors instead of pretending success.
+//! - [`Environment`]: somewhere to run processes. [`spawn`](Environment::spawn) takes a
+//!   [`CommandSpec`] (plain data: argv, working directory, variables, [`StopPolicy`], output
+//!   sink, stdin/stdout pipes and the [`RecordSpec`] for the run record) and returns a
+//!   [`Child`]. [`NativeEnvironment`] runs them on this machine; Docker and Nix environments
+//!   will implement the same trait (see [The seam](#the-seam)).
+//! - [`Child`]: one started process, whatever its environment: its [`ChildId`], `pid`, `wait`,
+//!   `stop` (a [`StopReport`]) and `stats`. A native child runs in a process group of its own;
+//!   stopping it sends the stop signal to the whole tree, waits a bounded grace period, then
+//!   SIGKILLs what is left and reports survivors instead of pretending success.
 //! - Run records ([`RunRegistry`]) and [`reap_stale`]: every process group is recorded on disk
 //!   *before* the program runs, so that a later tend can end what a crashed one left behind —
 //!   never signalling a recycled pid.
@@ -16,17 +20,44 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), tend_runner::RunnerError> {
 //! use std::sync::Arc;
-//! use tend_runner::{Environment as _, MemorySink, NativeEnvironment};
+//! use tend_runner::{CommandSpec, Environment as _, MemorySink, NativeEnvironment};
 //!
-//! let env = NativeEnvironment::new("/tmp");
+//! let env = NativeEnvironment::new();
 //! let sink = MemorySink::default();
-//! let mut proc = env.new_proc("sh", &["-c".into(), "echo hi; exit 3".into()])?;
-//! proc.output(Arc::new(sink.clone()));
-//! let end = proc.run().await?;
-//! assert_eq!(end, tend_runner::Exit::Code(3));
+//! let mut spec = CommandSpec::new(vec!["sh".into(), "-c".into(), "echo hi; exit 3".into()], "/tmp");
+//! spec.output(Arc::new(sink.clone()));
+//! let child = env.spawn(spec).await?;
+//! assert_eq!(child.wait().await?, tend_runner::Exit::Code(3));
 //! assert_eq!(sink.lines()[0].1, "hi");
 //! # Ok(()) }
 //! ```
+//!
+//! # The seam
+//!
+//! An app holds one [`Environment`] per [`RunnerKind`] its programs use (the program's
+//! `runner` key picks it), for as long as it runs: it calls
+//! [`reap_leftovers`](Environment::reap_leftovers) at start, [`prepare`](Environment::prepare)
+//! once before the first spawn, [`spawn`](Environment::spawn) for every run, and
+//! [`shutdown`](Environment::shutdown) at the end. The supervisor sees only a
+//! `Box<dyn Child>` (through one adapter in the app): wait, stop, pid. Nothing in it knows
+//! where the process runs, so new environments need no change there.
+//!
+//! - **Native** (`native/`): a process group on this machine. [`ChildId::Group`] is the
+//!   leader's pid and start time; the run record is written by the forked child before
+//!   `exec`; stop ends the group, everything carrying the run token and (on Linux) orphans
+//!   adopted as subreaper; leftovers of a tend that is gone are found from the run records.
+//! - **Docker** (to come): `prepare` builds or pulls the image and starts one container per
+//!   app, labelled with the app (`tend.app=<app>`); `spawn` is a `docker exec` of the argv in
+//!   that container, with the spec's variables and working directory, its output forwarded to
+//!   the same [`OutputSink`]; the child is a [`ChildId::Exec`]; `stop` sends the stop signal
+//!   to the exec's process, waits the grace, then kills it; `stats` come from the container.
+//!   `reap_leftovers` removes the containers carrying the app's label whose tend is gone,
+//!   and `shutdown` removes the app's container. No run record or pid tree is needed.
+//! - **Nix** (to come): native with a materialised dev-shell environment. `prepare` evaluates
+//!   the dev shell once (`nix print-dev-env`) into variables; `spawn` lays the spec's
+//!   variables over them and hands the spec to [`NativeEnvironment`], so every native
+//!   guarantee (run record, tree kill, survivors reported) holds; `reap_leftovers` is the
+//!   native one, and `ensure_binary` searches the shell's PATH.
 //!
 //! # Theory of operation
 //!
@@ -40,6 +71,8 @@
 //! adopted, found and reaped. When the leader exits on its own, whatever is left of its run is
 //! stopped too (like systemd's control-group kill mode), so nothing outlives a program.
 //!
+//! Everything that differs between operating systems is in one private module, `os`.
+//!
 //! # Caveats
 //!
 //! - Windows: each program runs in a job object (through `process-wrap`) that is terminated
@@ -52,63 +85,45 @@
 //!   `TEND_PROGRAM`, else by its start time; see [`end_adopted_orphans`] for those that cannot
 //!   be told). When tend itself dies, such a process is adopted by init: a later tend can find
 //!   it only by its token, so it survives.
-//! - [`enable_subreaper`] reaps every ended child that [`Proc`] does not own: a program that
-//!   enables it should spawn its other children through this crate too.
+//! - [`enable_subreaper`] reaps every ended child that this crate did not spawn: a program
+//!   that enables it should spawn its other children through this crate too.
 
 mod adopted;
-#[cfg(unix)]
-mod child_record;
+mod child;
 mod end;
 mod environment;
 mod envvars;
 mod error;
 mod fd_limit;
+mod native;
+mod os;
 mod output;
 mod ports;
-mod proc;
 mod reap;
 mod records;
 mod signal;
+mod spec;
 mod stats;
 mod subreaper;
 mod tree;
 
-#[cfg(unix)]
-#[path = "unix.rs"]
-mod sys;
-#[cfg(windows)]
-#[path = "windows.rs"]
-mod sys;
-
-#[cfg(unix)]
-#[path = "launch_unix.rs"]
-mod platform;
-#[cfg(windows)]
-#[path = "launch_windows.rs"]
-mod platform;
-
-#[cfg(target_os = "linux")]
-#[path = "os/linux.rs"]
-mod os;
-#[cfg(not(target_os = "linux"))]
-#[path = "os/portable.rs"]
-mod os;
-
 pub use adopted::{OrphanReport, end_adopted_orphans};
+pub use child::{Child, ChildId, StopReport};
 pub use end::Exit;
-pub use environment::{BoxFuture, Environment, NativeEnvironment, RunnerKind};
+pub use environment::{BoxFuture, Environment, RunnerKind};
 pub use envvars::EnvVars;
 pub use error::RunnerError;
 pub use fd_limit::{FdLimit, RaisedLimit, fd_limit, raise_fd_limit, restore_fd_limit};
+pub use native::NativeEnvironment;
 pub use output::{LineSplitter, MAX_LINE, MemorySink, OutputSink, StdioSink, Stream};
 pub use ports::{find_free_port, is_port_free, wait_port_released};
-pub use proc::{Proc, ProcHandle, ProcState, RecordSpec, StopPolicy, StopReport};
 pub use reap::{Leftover, ReapReport, live_leftovers, reap_stale};
 pub use records::{
     BOOT_TIME_TOLERANCE_SECS, DamagedRecord, Owner, RECORD_VERSION, RunRecord, RunRegistry,
     current_boot_id, same_boot,
 };
 pub use signal::{ParseSignalError, SIGNAL_NAMES, Signal};
+pub use spec::{CommandSpec, RecordSpec, StopPolicy};
 pub use stats::{ProcInfo, ProcessState, process_stats};
 pub use subreaper::enable_subreaper;
 pub use tree::reap_orphans;

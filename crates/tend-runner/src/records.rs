@@ -195,14 +195,9 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<(), RunnerError> {
     if dir.is_dir() {
         return Ok(());
     }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir).map_err(|e| RunnerError::io(format!("creating {}", dir.display()), e))
+    os::private_dir_builder()
+        .create(dir)
+        .map_err(|e| RunnerError::io(format!("creating {}", dir.display()), e))
 }
 
 #[cfg(test)]

@@ -39,22 +39,6 @@ pub enum Signal {
 pub const SIGNAL_NAMES: &[&str] =
     &["HUP", "INT", "QUIT", "KILL", "USR1", "USR2", "TERM", "ALRM", "WINCH", "CONT", "STOP"];
 
-/// Signals that end a process that crashed (not sent by tend), with this platform's numbers
-/// (Windows, which has none, gets the Linux ones).
-#[cfg(unix)]
-const CRASH_SIGNALS: [(i32, &str); 7] = [
-    (libc::SIGSEGV, "SEGV"),
-    (libc::SIGABRT, "ABRT"),
-    (libc::SIGBUS, "BUS"),
-    (libc::SIGFPE, "FPE"),
-    (libc::SIGILL, "ILL"),
-    (libc::SIGPIPE, "PIPE"),
-    (libc::SIGTRAP, "TRAP"),
-];
-#[cfg(not(unix))]
-const CRASH_SIGNALS: [(i32, &str); 7] =
-    [(11, "SEGV"), (6, "ABRT"), (7, "BUS"), (8, "FPE"), (4, "ILL"), (13, "PIPE"), (5, "TRAP")];
-
 impl Signal {
     /// The short name without `SIG` (`"TERM"`), or the number for [`Signal::Custom`].
     ///
@@ -81,40 +65,7 @@ impl Signal {
     /// The signal's number on this platform (Unix numbering; Windows has none, and gets the
     /// Linux numbers so that exit reports read the same).
     pub fn number(self) -> i32 {
-        #[cfg(unix)]
-        {
-            match self {
-                Signal::Hangup => libc::SIGHUP,
-                Signal::Interrupt => libc::SIGINT,
-                Signal::Quit => libc::SIGQUIT,
-                Signal::Kill => libc::SIGKILL,
-                Signal::User1 => libc::SIGUSR1,
-                Signal::User2 => libc::SIGUSR2,
-                Signal::Terminate => libc::SIGTERM,
-                Signal::Alarm => libc::SIGALRM,
-                Signal::WindowChange => libc::SIGWINCH,
-                Signal::Continue => libc::SIGCONT,
-                Signal::Stop => libc::SIGSTOP,
-                Signal::Custom(n) => n,
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            match self {
-                Signal::Hangup => 1,
-                Signal::Interrupt => 2,
-                Signal::Quit => 3,
-                Signal::Kill => 9,
-                Signal::User1 => 10,
-                Signal::User2 => 12,
-                Signal::Terminate => 15,
-                Signal::Alarm => 14,
-                Signal::WindowChange => 28,
-                Signal::Continue => 18,
-                Signal::Stop => 19,
-                Signal::Custom(n) => n,
-            }
-        }
+        crate::os::signal_number(self)
     }
 
     /// The name of a signal number without `SIG`, if it is one of the well-known ones: the
@@ -126,7 +77,9 @@ impl Signal {
             .iter()
             .copied()
             .find(|name| name.parse::<Signal>().map(|s| s.number() == number).unwrap_or(false))
-            .or_else(|| CRASH_SIGNALS.iter().find(|(n, _)| *n == number).map(|(_, name)| *name))
+            .or_else(|| {
+                crate::os::CRASH_SIGNALS.iter().find(|(n, _)| *n == number).map(|(_, name)| *name)
+            })
     }
 }
 

@@ -8,7 +8,7 @@ static ENABLED: AtomicBool = AtomicBool::new(false);
 /// Makes this process the reaper of its orphaned descendants (Linux `PR_SET_CHILD_SUBREAPER`)
 /// and, inside a tokio runtime, starts a task that reaps them when they end (on SIGCHLD, no
 /// polling). Call once, early, from a process that spawns programs only through this crate:
-/// the reaper reaps any ended child that this crate's [`crate::Proc`] does not own.
+/// the reaper reaps any ended child that this crate did not spawn.
 ///
 /// # Errors
 /// On systems without subreapers (everything but Linux) an `Unsupported` error; tend still works
@@ -16,15 +16,7 @@ static ENABLED: AtomicBool = AtomicBool::new(false);
 pub fn enable_subreaper() -> std::io::Result<()> {
     crate::os::set_subreaper()?;
     ENABLED.store(true, Ordering::SeqCst);
-    #[cfg(unix)]
-    if let Ok(handle) = tokio::runtime::Handle::try_current() {
-        let mut sigchld = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child())?;
-        handle.spawn(async move {
-            while sigchld.recv().await.is_some() {
-                crate::tree::reap_orphans();
-            }
-        });
-    }
+    crate::os::reap_orphans_on_sigchld()?;
     Ok(())
 }
 

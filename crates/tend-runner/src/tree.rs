@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::adopted::{self, Label, LiveRun};
 use crate::stats::ProcInfo;
-use crate::{Signal, os, sys};
+use crate::{Signal, os};
 
 /// Pids of the children this crate spawned and still waits on through tokio. The orphan
 /// reaper never touches them, so it cannot steal an exit status from tokio.
@@ -60,10 +60,11 @@ impl Tree {
     /// this run (see [`crate::adopted`]). Exact only with a subreaper; elsewhere it says yes
     /// and lets the scan decide.
     pub fn may_have_leftovers(&self) -> bool {
-        if sys::group_exists(self.leader) {
+        if os::group_exists(self.leader) {
             return true;
         }
-        if !cfg!(target_os = "linux") || !crate::subreaper::is_enabled() {
+        // (Subreapers exist only on Linux: elsewhere this is never enabled.)
+        if !crate::subreaper::is_enabled() {
             return true;
         }
         let live = adopted::live_with(&self.live_run());
@@ -199,7 +200,7 @@ pub(crate) async fn terminate_members(
 ) -> Terminated {
     let mut outcome = Terminated::default();
     let first = members();
-    if first.is_empty() && !group.is_some_and(sys::group_exists) {
+    if first.is_empty() && !group.is_some_and(os::group_exists) {
         return outcome;
     }
     outcome.signalled = first.len();
@@ -234,17 +235,17 @@ pub(crate) async fn terminate_members(
 
 fn send(signal: Signal, members: &[ProcInfo], group: Option<u32>) {
     if let Some(pgid) = group {
-        let _ = sys::signal_group(pgid, signal);
+        let _ = os::signal_group(pgid, signal);
     }
     for info in members {
         if group != Some(info.pgid) {
-            let _ = sys::signal_pid(info.pid, signal);
+            let _ = os::signal_pid(info.pid, signal);
         }
     }
     if signal != Signal::Kill && signal != Signal::Continue {
         // A stopped process cannot act on a polite signal until it is continued.
         for info in members.iter().filter(|i| i.state == crate::ProcessState::Stopped) {
-            let _ = sys::signal_pid(info.pid, Signal::Continue);
+            let _ = os::signal_pid(info.pid, Signal::Continue);
         }
     }
 }
@@ -277,13 +278,6 @@ async fn wait_all_exited(members: &[ProcInfo], limit: Duration) -> bool {
     tokio::time::timeout(limit, all).await.is_ok()
 }
 
-/// Polls until `pid` has ended; for systems without pidfd.
-pub(crate) async fn poll_exited(pid: u32) {
-    while os::process_info(pid).is_some_and(|info| !info.state.has_ended()) {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Reaps every ended child of ours that tokio does not wait on: orphans adopted as subreaper.
 /// Returns how many were reaped.
 pub fn reap_orphans() -> usize {
@@ -292,6 +286,6 @@ pub fn reap_orphans() -> usize {
         .into_iter()
         .filter(|pid| !owned.contains(pid))
         .filter(|&pid| os::process_info(pid).is_some_and(|i| i.state.has_ended()))
-        .filter(|&pid| sys::reap_if_ended(pid))
+        .filter(|&pid| os::reap_if_ended(pid))
         .count()
 }

@@ -6,18 +6,15 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use tend_runner::{Environment as _, NativeEnvironment};
+use tend_runner::{CommandSpec, Environment as _, NativeEnvironment};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orphans_are_adopted_ended_and_reaped() {
     tend_runner::enable_subreaper().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("pids");
-    let env = NativeEnvironment::new(dir.path());
-    let mut proc = env
-        .new_proc(&testbin_str(), &["spawn-tree".into(), pidfile.to_string_lossy().into_owned()])
-        .unwrap();
-    proc.start().await.unwrap();
+    let argv = vec![testbin_str(), "spawn-tree".into(), pidfile.to_string_lossy().into_owned()];
+    let child = NativeEnvironment::new().spawn(CommandSpec::new(argv, dir.path())).await.unwrap();
     let pids = pids_of(&wait_for_file(&pidfile, Duration::from_secs(20)).await);
     let _guard = KillOnDrop(pids.clone());
     let orphan = *pids.last().unwrap();
@@ -25,7 +22,7 @@ async fn orphans_are_adopted_ended_and_reaped() {
     let parent = tend_runner::process_stats(orphan).unwrap().ppid;
     assert_eq!(parent, std::process::id(), "the orphan was not adopted");
 
-    let report = proc.stop().await.unwrap();
+    let report = child.stop().await.unwrap();
     assert!(report.survivors.is_empty(), "{report:?}");
     // Reaped, not merely dead: no entry in /proc at all.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);

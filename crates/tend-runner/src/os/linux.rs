@@ -124,7 +124,7 @@ pub async fn exited(pid: u32) {
     if fd < 0 {
         // ESRCH: already gone. Anything else (an old kernel): fall back to polling.
         if io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH) {
-            crate::tree::poll_exited(pid).await;
+            super::poll_exited(pid).await;
         }
         return;
     }
@@ -138,7 +138,7 @@ pub async fn exited(pid: u32) {
         Ok(async_fd) => {
             let _ = async_fd.readable().await;
         }
-        Err(_) => crate::tree::poll_exited(pid).await,
+        Err(_) => super::poll_exited(pid).await,
     }
 }
 

@@ -150,5 +150,5 @@ pub fn set_subreaper() -> io::Result<()> {
 
 /// Resolves when `pid` has ended, polling.
 pub async fn exited(pid: u32) {
-    crate::tree::poll_exited(pid).await;
+    super::poll_exited(pid).await;
 }

@@ -1,5 +1,5 @@
 //! The running set of programs of an app: setting each one up (log file, output sink,
-//! launcher, file watcher), and changing the set to match a new config.
+//! environment, launcher, file watcher), and changing the set to match a new config.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,9 +11,9 @@ use tokio::sync::Mutex;
 
 use super::diff::{app_level_changes, diff};
 use super::watch::ProgramWatcher;
-use crate::config::{Config, ProgramConfig, Runner};
+use crate::config::{Config, ProgramConfig};
 use crate::control::server::Runners;
-use crate::launch::{AppContext, ProgramLauncher};
+use crate::launch::{AppContext, Environments, ProgramLauncher, environment_kind};
 use crate::logfile::RotatingFile;
 use crate::program_log::ProgramLog;
 use crate::terminal::{ProgramSink, Terminal};
@@ -37,6 +37,8 @@ struct Inner {
 struct Setup {
     context: Arc<AppContext>,
     terminal: Arc<Terminal>,
+    /// The app's environments, one per runner kind its programs use.
+    environments: Environments,
 }
 
 struct State {
@@ -68,7 +70,11 @@ impl ProgramSet {
         runners: Runners,
     ) -> ProgramSet {
         runners.set(&config.programs);
-        let setup = Setup { context: Arc::clone(context), terminal: Arc::clone(terminal) };
+        let setup = Setup {
+            context: Arc::clone(context),
+            terminal: Arc::clone(terminal),
+            environments: Environments::default(),
+        };
         let mut state = State {
             config: config.clone(),
             colours: HashMap::new(),
@@ -168,7 +174,8 @@ impl ProgramSet {
 }
 
 impl Setup {
-    /// The supervisor's spec of `program`: its log file, output sink, launcher and policy.
+    /// The supervisor's spec of `program`: its log file, output sink, launcher (in the
+    /// environment its runner selects) and policy.
     fn spec(&self, state: &mut State, program: &ProgramConfig) -> ProgramSpec {
         let next = state.colours.len();
         let colour = *state.colours.entry(program.name.clone()).or_insert(next);
@@ -186,8 +193,9 @@ impl Setup {
         };
         let prefix = self.terminal.prefix(colour, &program.name, state.width);
         let sink = ProgramSink::new(Arc::clone(&self.terminal), prefix, log);
+        let env = self.environments.for_program(program);
         let launcher =
-            ProgramLauncher::new(Arc::clone(&self.context), program.clone(), Arc::new(sink));
+            ProgramLauncher::new(Arc::clone(&self.context), program.clone(), Arc::new(sink), env);
         ProgramSpec {
             name: program.name.clone(),
             policy: policy_of(program),
@@ -221,10 +229,5 @@ pub fn policy_of(program: &ProgramConfig) -> Policy {
 
 /// The first program whose runner is not available yet, as the error `tend up` gives.
 pub fn unavailable_runner(config: &Config) -> Option<String> {
-    config.programs.iter().find(|p| p.runner != Runner::Native).map(|program| {
-        format!(
-            "program `{}`: runner `{}` is not available yet; use runner = \"native\"",
-            program.name, program.runner
-        )
-    })
+    config.programs.iter().find_map(|program| environment_kind(program).err())
 }

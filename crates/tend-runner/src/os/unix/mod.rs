@@ -1,5 +1,11 @@
 //! Thin wrappers over the Unix calls the runner needs; the only place that builds a negative
-//! pid or touches `nix`'s types.
+//! pid or touches `nix`'s types. Starting a program is in `launch` (with the run record the
+//! forked child writes, `child_record`).
+
+mod child_record;
+mod launch;
+
+pub(crate) use launch::launch;
 
 use std::io;
 
@@ -99,4 +105,68 @@ pub(crate) fn raise_fd_limit(current: crate::FdLimit) -> io::Result<crate::FdLim
         }
         Err(e) => Err(e),
     }
+}
+
+/// The number of `sig` on this system.
+pub(crate) fn signal_number(sig: Signal) -> i32 {
+    match sig {
+        Signal::Hangup => libc::SIGHUP,
+        Signal::Interrupt => libc::SIGINT,
+        Signal::Quit => libc::SIGQUIT,
+        Signal::Kill => libc::SIGKILL,
+        Signal::User1 => libc::SIGUSR1,
+        Signal::User2 => libc::SIGUSR2,
+        Signal::Terminate => libc::SIGTERM,
+        Signal::Alarm => libc::SIGALRM,
+        Signal::WindowChange => libc::SIGWINCH,
+        Signal::Continue => libc::SIGCONT,
+        Signal::Stop => libc::SIGSTOP,
+        Signal::Custom(n) => n,
+    }
+}
+
+/// Signals that end a process that crashed (not sent by tend), with this system's numbers.
+pub(crate) const CRASH_SIGNALS: [(i32, &str); 7] = [
+    (libc::SIGSEGV, "SEGV"),
+    (libc::SIGABRT, "ABRT"),
+    (libc::SIGBUS, "BUS"),
+    (libc::SIGFPE, "FPE"),
+    (libc::SIGILL, "ILL"),
+    (libc::SIGPIPE, "PIPE"),
+    (libc::SIGTRAP, "TRAP"),
+];
+
+/// The signal that ended a process, if a signal did.
+pub(crate) fn exit_signal(status: &std::process::ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt as _;
+    status.signal()
+}
+
+/// Whether a file with `meta` can be run: a regular file with an execute bit.
+pub(crate) fn is_executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    meta.is_file() && meta.permissions().mode() & 0o111 != 0
+}
+
+/// A builder of folders (and their parents) only their owner can enter (mode 0700 for the last
+/// component).
+pub(crate) fn private_dir_builder() -> std::fs::DirBuilder {
+    use std::os::unix::fs::DirBuilderExt as _;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true).mode(0o700);
+    builder
+}
+
+/// Inside a tokio runtime, starts a task that reaps adopted orphans when they end (on SIGCHLD,
+/// no polling). Outside one, nothing.
+pub(crate) fn reap_orphans_on_sigchld() -> io::Result<()> {
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        let mut sigchld = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child())?;
+        handle.spawn(async move {
+            while sigchld.recv().await.is_some() {
+                crate::tree::reap_orphans();
+            }
+        });
+    }
+    Ok(())
 }

@@ -8,17 +8,15 @@
 
 use process_wrap::tokio::{CommandWrap, JobObject, KillOnDrop};
 
-use crate::proc::Launched;
-use crate::proc::Shared;
-use crate::records::RunRecord;
-use crate::{Exit, ProcHandle, RunnerError, os, tree};
+use crate::os::{self, Launched};
+use crate::records::{RunRecord, RunRegistry};
+use crate::{Exit, RunnerError, tree};
 
-/// Spawns `cmd` in a new job object and records it.
+/// Spawns `cmd` in a new job object and records it in `record`'s registry.
 pub(crate) async fn launch(
     cmd: tokio::process::Command,
     program: &str,
-    handle: &ProcHandle,
-    record: Option<RunRecord>,
+    record: Option<(&RunRegistry, RunRecord)>,
 ) -> Result<Launched, RunnerError> {
     let mut wrap = CommandWrap::from(cmd);
     wrap.wrap(JobObject).wrap(KillOnDrop);
@@ -28,11 +26,11 @@ pub(crate) async fn launch(
         return Err(RunnerError::StartFailed("the process vanished at spawn".into()));
     };
     let start_time = os::process_info(pid).map(|i| i.start_time).unwrap_or(0);
-    if let (Some(spec), Some(mut record)) = (&handle.shared.record, record) {
+    if let Some((registry, mut record)) = record {
         record.pgid = pid;
         record.pid = pid;
         record.start_time = start_time;
-        if let Err(e) = spec.registry.write(&record) {
+        if let Err(e) = registry.write(&record) {
             let _ = child.start_kill();
             let _ = child.wait().await;
             tree::disown(pid);
@@ -42,9 +40,6 @@ pub(crate) async fn launch(
     let (stdin, stdout, stderr) =
         (child.stdin().take(), child.stdout().take(), child.stderr().take());
     let (kill_tx, mut kill_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-    if let Ok(mut slot) = handle.shared.kill.lock() {
-        *slot = Some(kill_tx);
-    }
     let wait = Box::pin(async move {
         loop {
             let kill = tokio::select! {
@@ -62,14 +57,5 @@ pub(crate) async fn launch(
         }
         // Dropping `child` (KillOnDrop) terminates the job: nothing outlives the leader.
     });
-    Ok(Launched { pid, start_time, stdin, stdout, stderr, wait })
-}
-
-/// Asks the waiter to terminate the job.
-pub(crate) fn request_kill(shared: &Shared) {
-    if let Ok(slot) = shared.kill.lock()
-        && let Some(tx) = slot.as_ref()
-    {
-        let _ = tx.send(());
-    }
+    Ok(Launched { pid, start_time, stdin, stdout, stderr, wait, kill: Some(kill_tx) })
 }

@@ -3,23 +3,23 @@
 
 use std::os::fd::AsRawFd as _;
 
-use crate::child_record::ChildRecord;
-use crate::proc::Launched;
-use crate::records::RunRecord;
-use crate::{Exit, ProcHandle, RunnerError, os, sys, tree};
+use super::child_record::ChildRecord;
+use crate::os::{self, Launched};
+use crate::records::{RunRecord, RunRegistry};
+use crate::{Exit, RunnerError, tree};
 
-/// Spawns `cmd` as the leader of a new process group. With `record`, the forked child writes
-/// it (completed with its pid and start time) before `exec`, and the program never runs
-/// unless it is on disk.
+/// Spawns `cmd` as the leader of a new process group. With a `record` for a registry, the
+/// forked child writes it (completed with its pid and start time) before `exec`, and the
+/// program never runs unless it is on disk.
 pub(crate) async fn launch(
     mut cmd: tokio::process::Command,
     program: &str,
-    handle: &ProcHandle,
-    record: Option<RunRecord>,
+    record: Option<(&RunRegistry, RunRecord)>,
 ) -> Result<Launched, RunnerError> {
     cmd.process_group(0);
-    let registry_dir = handle.shared.record.as_ref().map(|spec| spec.registry.dir().to_path_buf());
-    if let (Some(dir), Some(record)) = (&registry_dir, &record) {
+    let registry_dir = record.as_ref().map(|(registry, _)| registry.dir());
+    if let Some((registry, record)) = &record {
+        let dir = registry.dir();
         crate::records::create_private_dir(dir)?;
         let writer = ChildRecord::new(dir, record)?;
         // SAFETY: the closure runs in the forked child before exec and makes only
@@ -42,7 +42,7 @@ pub(crate) async fn launch(
         unsafe {
             cmd.pre_exec(move || {
                 // The program gets the descriptor limit tend was started with, not tend's own.
-                let _ = sys::set_fd_limit(original);
+                let _ = os::set_fd_limit(original);
                 Ok(())
             });
         }
@@ -53,8 +53,7 @@ pub(crate) async fn launch(
         return Err(RunnerError::StartFailed("the process vanished at spawn".into()));
     };
     let start_time = os::process_info(pid).map(|i| i.start_time).unwrap_or(0);
-    if let Some(dir) = &registry_dir
-        && record.is_some()
+    if let Some(dir) = registry_dir
         && !dir.join(format!("{pid}.json")).exists()
     {
         // The child could not write its record and exited without running the program, with
@@ -64,10 +63,10 @@ pub(crate) async fn launch(
         return Err(RunnerError::StartFailed(record_failure(dir, errno)));
     }
     if let Some(out) = &child.stdout {
-        sys::widen_pipe(out.as_raw_fd());
+        os::widen_pipe(out.as_raw_fd());
     }
     if let Some(err) = &child.stderr {
-        sys::widen_pipe(err.as_raw_fd());
+        os::widen_pipe(err.as_raw_fd());
     }
     let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
     let wait = Box::pin(async move {
@@ -76,7 +75,7 @@ pub(crate) async fn launch(
             Err(_) => Exit::Code(-1),
         }
     });
-    Ok(Launched { pid, start_time, stdin, stdout, stderr, wait })
+    Ok(Launched { pid, start_time, stdin, stdout, stderr, wait, kill: None })
 }
 
 /// Why the run record in `dir` could not be written, from the OS error number the child

@@ -1,5 +1,10 @@
 //! Ending processes on Windows, where there are no signals: every terminating signal means
-//! `TerminateProcess`; the others do nothing.
+//! `TerminateProcess`; the others do nothing. Starting a program (in a job object) is in
+//! `launch`.
+
+mod launch;
+
+pub(crate) use launch::launch;
 
 use std::io;
 
@@ -61,4 +66,49 @@ pub(crate) fn set_fd_limit(_limit: crate::FdLimit) -> io::Result<()> {
 /// Windows has no descriptor limit of this kind: nothing to raise.
 pub(crate) fn raise_fd_limit(current: crate::FdLimit) -> io::Result<crate::FdLimit> {
     Ok(current)
+}
+
+/// Windows has no signals: tend uses the Linux numbers, so that exit reports read the same.
+pub(crate) fn signal_number(sig: Signal) -> i32 {
+    match sig {
+        Signal::Hangup => 1,
+        Signal::Interrupt => 2,
+        Signal::Quit => 3,
+        Signal::Kill => 9,
+        Signal::User1 => 10,
+        Signal::User2 => 12,
+        Signal::Terminate => 15,
+        Signal::Alarm => 14,
+        Signal::WindowChange => 28,
+        Signal::Continue => 18,
+        Signal::Stop => 19,
+        Signal::Custom(n) => n,
+    }
+}
+
+/// Signals that end a process that crashed, with the Linux numbers (Windows has none).
+pub(crate) const CRASH_SIGNALS: [(i32, &str); 7] =
+    [(11, "SEGV"), (6, "ABRT"), (7, "BUS"), (8, "FPE"), (4, "ILL"), (13, "PIPE"), (5, "TRAP")];
+
+/// No signal ends a process on Windows.
+pub(crate) fn exit_signal(_status: &std::process::ExitStatus) -> Option<i32> {
+    None
+}
+
+/// Whether a file with `meta` can be run: any regular file (Windows has no execute bit).
+pub(crate) fn is_executable(meta: &std::fs::Metadata) -> bool {
+    meta.is_file()
+}
+
+/// A builder of folders (and their parents); Windows folders under the user's profile are
+/// private already.
+pub(crate) fn private_dir_builder() -> std::fs::DirBuilder {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    builder
+}
+
+/// Windows has no SIGCHLD and no subreaper: nothing to reap.
+pub(crate) fn reap_orphans_on_sigchld() -> io::Result<()> {
+    Ok(())
 }
