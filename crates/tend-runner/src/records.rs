@@ -190,13 +190,12 @@ impl RunRegistry {
     }
 }
 
-/// Creates `dir` (and parents) with mode 0700 for the last component on Unix.
+/// Creates `dir` (and parents) private to the user ([`tend_fs::create_private_dir`]).
 pub(crate) fn create_private_dir(dir: &Path) -> Result<(), RunnerError> {
     if dir.is_dir() {
         return Ok(());
     }
-    os::private_dir_builder()
-        .create(dir)
+    tend_fs::create_private_dir(dir)
         .map_err(|e| RunnerError::io(format!("creating {}", dir.display()), e))
 }
 

@@ -9,7 +9,7 @@ use tend_api::AppHome;
 use tend_fs::dotenv::DotenvCache;
 
 use crate::config::Config;
-use crate::environment::{self, Source, Var};
+use crate::env_layers::{self, Source, Var};
 use crate::exit::CliError;
 use crate::global::Global;
 use crate::launch::{AppContext, Start, program_environment};
@@ -65,12 +65,12 @@ pub fn show(
         dotenv: Arc::new(DotenvCache::new()),
         log_health: crate::program_log::LogHealth::default(),
     };
-    let inherited = environment::inherited();
+    let inherited = env_layers::inherited();
     let mut listing = Vec::new();
     for program in programs {
         let start = Start { restart_count: 0, reason: "start", last_exit: None };
         let mut vars = program_environment(&context, program, &start, &inherited)
-            .map_err(|e| CliError::error(environment::unreadable(&e)))?;
+            .map_err(|e| CliError::error(env_layers::unreadable(&e)))?;
         let run_id = tend_runner::RUN_ID_VAR.to_string();
         vars.insert(
             run_id.clone(),

@@ -15,7 +15,7 @@ use tend_runner::{
 use tend_supervisor::{BoxFuture, LaunchContext, LaunchError, Launcher, Running};
 
 use crate::config::{ProgramConfig, Runner};
-use crate::environment;
+use crate::env_layers;
 
 /// What every program of an app shares.
 #[derive(Debug, Clone)]
@@ -156,12 +156,12 @@ impl ProgramLauncher {
             reason: ctx.reason.as_str(),
             last_exit: ctx.last_exit,
         };
-        let vars = program_environment(&self.app, &self.program, &start, &environment::inherited())
-            .map_err(|e| LaunchError::new(environment::unreadable(&e)))?;
+        let vars = program_environment(&self.app, &self.program, &start, &env_layers::inherited())
+            .map_err(|e| LaunchError::new(env_layers::unreadable(&e)))?;
         let mut secrets = Vec::new();
         for var in vars.into_values() {
             // What tend itself has, the process inherits as it is.
-            if var.source == environment::Source::Environment {
+            if var.source == env_layers::Source::Environment {
                 continue;
             }
             if var.is_secret() {
@@ -176,7 +176,7 @@ impl ProgramLauncher {
         });
         env.spawn(spec)
             .await
-            .map_err(|e| LaunchError::new(environment::mask(&crate::exit::chain(&e), &secrets)))
+            .map_err(|e| LaunchError::new(env_layers::mask(&crate::exit::chain(&e), &secrets)))
     }
 }
 
@@ -204,11 +204,11 @@ pub fn program_environment(
     program: &ProgramConfig,
     start: &Start<'_>,
     inherited: &std::collections::BTreeMap<String, String>,
-) -> Result<std::collections::BTreeMap<String, environment::Var>, tend_fs::FsError> {
-    let files = environment::dotenv_files(&app.tend_home, &app.folder, program);
-    let file_vars = environment::from_files(&app.dotenv, &files)?;
+) -> Result<std::collections::BTreeMap<String, env_layers::Var>, tend_fs::FsError> {
+    let files = env_layers::dotenv_files(&app.tend_home, &app.folder, program);
+    let file_vars = env_layers::from_files(&app.dotenv, &files)?;
     let tend = tend_vars(app, program, start.restart_count, start.reason, start.last_exit);
-    Ok(environment::combine(&tend, &program.env, inherited, file_vars))
+    Ok(env_layers::combine(&tend, &program.env, inherited, file_vars))
 }
 
 /// The variables tend gives a program (`TEND_*`), for a start with `restart_count` and

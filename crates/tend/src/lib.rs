@@ -10,7 +10,7 @@ pub mod control;
 pub mod descriptors;
 pub mod detach;
 pub mod env_cmd;
-pub mod environment;
+pub mod env_layers;
 pub mod exit;
 pub mod global;
 pub mod home;

@@ -148,15 +148,6 @@ pub(crate) fn is_executable(meta: &std::fs::Metadata) -> bool {
     meta.is_file() && meta.permissions().mode() & 0o111 != 0
 }
 
-/// A builder of folders (and their parents) only their owner can enter (mode 0700 for the last
-/// component).
-pub(crate) fn private_dir_builder() -> std::fs::DirBuilder {
-    use std::os::unix::fs::DirBuilderExt as _;
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true).mode(0o700);
-    builder
-}
-
 /// Inside a tokio runtime, starts a task that reaps adopted orphans when they end (on SIGCHLD,
 /// no polling). Outside one, nothing.
 pub(crate) fn reap_orphans_on_sigchld() -> io::Result<()> {

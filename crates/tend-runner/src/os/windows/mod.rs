@@ -100,14 +100,6 @@ pub(crate) fn is_executable(meta: &std::fs::Metadata) -> bool {
     meta.is_file()
 }
 
-/// A builder of folders (and their parents); Windows folders under the user's profile are
-/// private already.
-pub(crate) fn private_dir_builder() -> std::fs::DirBuilder {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    builder
-}
-
 /// Windows has no SIGCHLD and no subreaper: nothing to reap.
 pub(crate) fn reap_orphans_on_sigchld() -> io::Result<()> {
     Ok(())
