@@ -39,6 +39,9 @@ struct State {
     dropped: u64,
     /// Whether the writer thread is writing a batch it took from the queue.
     busy: bool,
+    /// Whether the writer thread sleeps, waiting for text: only then is it woken (no wake-up
+    /// per line while it writes).
+    waiting: bool,
 }
 
 impl StallQueue {
@@ -84,8 +87,11 @@ impl StallQueue {
         fill(&mut chunk);
         state.bytes += chunk.len();
         state.chunks.push_back(chunk);
+        let wake = std::mem::take(&mut state.waiting);
         drop(state);
-        self.shared.ready.notify_one();
+        if wake {
+            self.shared.ready.notify_one();
+        }
     }
 
     /// Queues `text` (`lines` whole lines); see [`StallQueue::push_with`].
@@ -123,7 +129,9 @@ impl Shared {
 
     /// The writer thread: takes everything queued, writes it, and again. Write errors (a
     /// closed terminal) are ignored: the text is gone either way, and the programs go on.
-    fn run(&self, mut out: Box<dyn Write + Send>) {
+    fn run(&self, out: Box<dyn Write + Send>) {
+        // A batch of small chunks (single lines) goes out in few writes.
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
         loop {
             let batch = {
                 let mut state = self.lock();
@@ -140,7 +148,9 @@ impl Shared {
                         break;
                     }
                     self.idle.notify_all();
+                    state.waiting = true;
                     state = self.ready.wait(state).unwrap_or_else(PoisonError::into_inner);
+                    state.waiting = false;
                 }
                 state.busy = true;
                 state.bytes = 0;

@@ -95,11 +95,11 @@ impl OutputSink for ProgramSink {
         }
         if let Some(out) = &self.terminal.out {
             // The terminal shows text: invalid UTF-8 is replaced there (the log keeps it).
-            let text = String::from_utf8_lossy(line);
+            let text = as_text(line);
             let prefix = self.prefix.as_bytes();
             out.push_with(prefix.len() + text.len() + 1, 1, |buf| {
                 buf.extend_from_slice(prefix);
-                buf.extend_from_slice(text.as_bytes());
+                buf.extend_from_slice(&text);
                 buf.push(b'\n');
             });
         }
@@ -112,14 +112,11 @@ impl OutputSink for ProgramSink {
             log.write_lines(block);
         }
         if let Some(out) = &self.terminal.out {
-            let text = String::from_utf8_lossy(block);
+            let text = as_text(block);
             let prefix = self.prefix.as_bytes();
-            let count = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+            let count = memchr::memchr_iter(b'\n', &text).count();
             out.push_with(text.len() + count * prefix.len(), count as u64, |buf| {
-                for line in text.as_bytes().split_inclusive(|&b| b == b'\n') {
-                    buf.extend_from_slice(prefix);
-                    buf.extend_from_slice(line);
-                }
+                prefixed(buf, prefix, &text);
             });
         }
     }
@@ -130,5 +127,32 @@ impl OutputSink for ProgramSink {
         {
             log.flush();
         }
+    }
+}
+
+/// `bytes` as text for the terminal: as they are when they are UTF-8 (checked at SIMD speed),
+/// else with invalid sequences replaced by U+FFFD.
+fn as_text(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => std::borrow::Cow::Borrowed(bytes),
+        Err(_) => std::borrow::Cow::Owned(String::from_utf8_lossy(bytes).into_owned().into_bytes()),
+    }
+}
+
+/// Appends the lines of `block` (each ending in a newline) to `buf`, each after `prefix`.
+fn prefixed(buf: &mut Vec<u8>, prefix: &[u8], block: &[u8]) {
+    if prefix.is_empty() {
+        buf.extend_from_slice(block);
+        return;
+    }
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', block) {
+        buf.extend_from_slice(prefix);
+        buf.extend_from_slice(&block[start..=end]);
+        start = end + 1;
+    }
+    if start < block.len() {
+        buf.extend_from_slice(prefix);
+        buf.extend_from_slice(&block[start..]);
     }
 }
