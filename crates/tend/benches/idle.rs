@@ -8,7 +8,7 @@
 //! again. Then SIGTERM, and the time until tend has stopped all 100 and exited. Prints
 //! figures; asserts nothing.
 //!
-//! `cargo bench -p tend --bench idle`
+//! `cargo bench -p tend-cli --bench idle`
 
 mod common;
 

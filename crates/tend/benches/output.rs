@@ -15,7 +15,7 @@
 //! `output --spew-blocks BYTES`), which measures tend rather than its program. Each case runs
 //! three times; prints every figure, best and median. Asserts nothing.
 //!
-//! `cargo bench -p tend --bench output`
+//! `cargo bench -p tend-cli --bench output`
 
 mod common;
 

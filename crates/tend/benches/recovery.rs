@@ -11,7 +11,7 @@
 //!
 //! Prints figures; asserts nothing.
 //!
-//! `cargo bench -p tend --bench recovery`
+//! `cargo bench -p tend-cli --bench recovery`
 
 mod common;
 

@@ -10,7 +10,7 @@
 //!    changed program's new start (`config_change`), in full and beyond the config debounce
 //!    (100 ms).
 //!
-//! Prints figures; asserts nothing. `cargo bench -p tend --bench reload`
+//! Prints figures; asserts nothing. `cargo bench -p tend-cli --bench reload`
 
 mod common;
 

@@ -8,7 +8,7 @@
 //! Three runs of tend, and for reference the same loop driven by a bare spawn-and-wait loop in
 //! this benchmark (the floor on this machine). Prints figures; asserts nothing.
 //!
-//! `cargo bench -p tend --bench restart`
+//! `cargo bench -p tend-cli --bench restart`
 
 mod common;
 

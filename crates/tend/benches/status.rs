@@ -6,7 +6,7 @@
 //! each), and 50 runs of the `tend status --json` command (process start to exit). Then
 //! SIGTERM. Prints figures; asserts nothing.
 //!
-//! `cargo bench -p tend --bench status`
+//! `cargo bench -p tend-cli --bench status`
 
 mod common;
 
