@@ -10,10 +10,10 @@ use tend_supervisor::{Event, EventKind, Exit, ProgramState, Snapshot, Supervisor
 use crate::config::Config;
 use crate::exit::{self, CliError};
 use crate::global::Global;
-use crate::launch::AppContext;
 use crate::lifecycle::lock::AppLock;
 use crate::lifecycle::restart;
 use crate::lifecycle::startup::Startup;
+use crate::programs::launch::AppContext;
 use crate::terminal::Terminal;
 
 /// How the app was started: it decides the exit code.
@@ -98,7 +98,7 @@ async fn run_app(
     replace: bool,
     watch_config: Option<&Path>,
 ) -> Result<u8, CliError> {
-    if let Some(message) = crate::reload::unavailable_runner(&config) {
+    if let Some(message) = crate::programs::unavailable_runner(&config) {
         return Err(CliError::error(message));
     }
     let home = AppHome::new(&global.home, &config.name);
@@ -208,10 +208,11 @@ async fn supervise(
     // Each program's log, output and launcher, and its file watcher (`watch`); each one is
     // spawned before the next, in file order.
     let programs =
-        crate::reload::ProgramSet::start(&supervisor, &context, &terminal, &config, runners).await;
+        crate::programs::ProgramSet::start(&supervisor, &context, &terminal, &config, runners)
+            .await;
     // `tend up --watch-config`: edits of tend.toml are applied to `programs` as they come.
     let _config_watch = watch_config.and_then(|file| {
-        crate::reload::ConfigWatch::start(file, programs.clone())
+        crate::programs::ConfigWatch::start(file, programs.clone())
             .inspect_err(|e| tracing::warn!("--watch-config: {e}; tend.toml is not reloaded"))
             .ok()
     });

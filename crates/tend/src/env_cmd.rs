@@ -9,10 +9,10 @@ use tend_api::AppHome;
 use tend_fs::dotenv::DotenvCache;
 
 use crate::config::Config;
-use crate::env_layers::{self, Source, Var};
 use crate::exit::CliError;
 use crate::global::Global;
-use crate::launch::{AppContext, Start, program_environment};
+use crate::programs::env_layers::{self, Source, Var};
+use crate::programs::launch::{AppContext, Start, program_environment};
 
 /// Options of `tend env`.
 #[derive(Debug, Clone, Copy)]

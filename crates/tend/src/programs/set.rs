@@ -9,13 +9,12 @@ use tend_supervisor::{
 };
 use tokio::sync::Mutex;
 
-use super::diff::{app_level_changes, diff};
-use super::watch::ProgramWatcher;
 use crate::config::{Config, ProgramConfig};
 use crate::control::server::Runners;
-use crate::launch::{AppContext, Environments, ProgramLauncher, environment_kind};
 use crate::logfile::RotatingFile;
 use crate::program_log::ProgramLog;
+use crate::programs::launch::{AppContext, Environments, ProgramLauncher, environment_kind};
+use crate::reload::{ProgramWatcher, app_level_changes, diff};
 use crate::terminal::{ProgramSink, Terminal};
 
 /// The app's programs as configured: set up at start, changed by a config reload. Cheap to

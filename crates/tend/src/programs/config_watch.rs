@@ -13,10 +13,9 @@ use std::time::Duration;
 use notify::Watcher as _;
 use tokio::sync::mpsc;
 
-use super::debounce::next_batch;
-use super::programs::{ProgramSet, unavailable_runner};
-use super::watch::is_change;
+use super::{ProgramSet, unavailable_runner};
 use crate::config::Config;
+use crate::reload::{is_change, next_batch};
 
 /// Quiet time after the last change of the config file before it is reloaded.
 pub const CONFIG_DEBOUNCE: Duration = Duration::from_millis(100);

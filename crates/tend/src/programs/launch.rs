@@ -15,7 +15,7 @@ use tend_runner::{
 use tend_supervisor::{BoxFuture, LaunchContext, LaunchError, Launcher, Running};
 
 use crate::config::{ProgramConfig, Runner};
-use crate::env_layers;
+use crate::programs::env_layers;
 
 /// What every program of an app shares.
 #[derive(Debug, Clone)]
@@ -251,8 +251,8 @@ pub fn tend_vars(
 ///
 /// ```
 /// use tend_supervisor::Exit;
-/// assert_eq!(tend::launch::last_exit_text(Exit::Code(3)), "exit:3");
-/// assert_eq!(tend::launch::last_exit_text(Exit::Signal(9)), "signal:KILL");
+/// assert_eq!(tend::programs::launch::last_exit_text(Exit::Code(3)), "exit:3");
+/// assert_eq!(tend::programs::launch::last_exit_text(Exit::Signal(9)), "signal:KILL");
 /// ```
 pub fn last_exit_text(exit: Exit) -> String {
     match exit {
