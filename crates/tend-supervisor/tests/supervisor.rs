@@ -156,6 +156,10 @@ impl Fixture {
     }
 
     fn add(&self, name: &str, policy: Policy) -> ProgramHandle {
+        self.supervisor.add(self.spec(name, policy))
+    }
+
+    fn spec(&self, name: &str, policy: Policy) -> ProgramSpec {
         let launcher = FakeLauncher {
             runs: self.runs_tx.clone(),
             fail: Arc::clone(&self.fail),
@@ -163,7 +167,7 @@ impl Fixture {
             next_pid: Arc::clone(&self.next_pid),
             stop_delay: self.stop_delay,
         };
-        self.supervisor.add(ProgramSpec { name: name.into(), policy, launcher: Arc::new(launcher) })
+        ProgramSpec { name: name.into(), policy, launcher: Arc::new(launcher) }
     }
 
     fn fail_launches(&self, fail: bool) {
@@ -692,4 +696,32 @@ async fn programs_added_once_stop_all_began_are_added_stopped() {
     let finals = done(f.supervisor.wait_idle()).await;
     assert!(finals.iter().all(|s| s.state == ProgramState::Stopped));
     assert!(f.runs.try_recv().is_err(), "`late` never ran");
+}
+
+#[tokio::test(start_paused = true)]
+async fn programs_added_stopped_are_listed_and_start_one_by_one_as_a_first_start() {
+    let mut f = Fixture::new();
+    let a = f.supervisor.add_stopped(f.spec("a", Policy::default()));
+    let b = f.supervisor.add_stopped(f.spec("b", Policy::default()));
+    let listed: Vec<String> = f.supervisor.snapshots().into_iter().map(|s| s.name).collect();
+    assert_eq!(listed, ["a", "b"], "listed before anything starts");
+    assert_eq!(b.snapshot().state, ProgramState::Stopped);
+    // A start resolves once the launch is done: the first start, reason `start`.
+    assert!(done(f.supervisor.start(&a)).await);
+    let run_a = f.spawned(0, RestartReason::Start).await;
+    assert_eq!(a.snapshot().state, ProgramState::Running);
+    assert_eq!(b.snapshot().state, ProgramState::Stopped, "b waits for its turn");
+    assert!(done(f.supervisor.start(&b)).await);
+    let run_b = f.spawned(0, RestartReason::Start).await;
+    // Once the app stops, nothing more is started.
+    let c = f.supervisor.add_stopped(f.spec("c", Policy::default()));
+    let stopping = tokio::spawn({
+        let supervisor = f.supervisor.clone();
+        async move { supervisor.stop_all().await }
+    });
+    run_b.end(TERM);
+    run_a.end(TERM);
+    done(stopping).await.expect("stop_all");
+    assert!(!done(f.supervisor.start(&c)).await, "no start once stopping");
+    assert_eq!(c.snapshot().state, ProgramState::Stopped);
 }
