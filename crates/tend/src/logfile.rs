@@ -257,13 +257,31 @@ impl Write for RotatingFile {
     }
 }
 
-/// Opens `path` for appending (creating it, mode 0600 on Unix) and returns its size.
+/// Opens `path` for appending (creating it, mode 0600 on Unix) and returns its size. Never
+/// waits on a FIFO (one is refused, as a socket is: nobody would read the log).
 fn open_append(path: &Path) -> io::Result<(BufWriter<File>, u64)> {
+    let not_a_log = |kind: &str| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is {kind}, not a log file; remove it", path.display()),
+        )
+    };
+    if let Some(kind) =
+        fs::symlink_metadata(path).ok().and_then(|m| crate::os::pipe_kind(&m.file_type()))
+    {
+        return Err(not_a_log(kind));
+    }
     let mut options = OpenOptions::new();
     options.create(true).append(true);
     crate::os::private_file(&mut options);
+    // Should one appear meanwhile, the open fails instead of waiting for a reader.
+    crate::os::never_wait(&mut options);
     let file = options.open(path)?;
-    let size = file.metadata()?.len();
+    let meta = file.metadata()?;
+    if let Some(kind) = crate::os::pipe_kind(&meta.file_type()) {
+        return Err(not_a_log(kind));
+    }
+    let size = meta.len();
     Ok((BufWriter::with_capacity(BUFFER_SIZE, file), size))
 }
 

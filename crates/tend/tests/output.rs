@@ -135,3 +135,35 @@ fn quiet_thins_the_terminal_only_and_tend_log_keeps_every_info_event() {
     assert!(log.contains("INFO hushlog: started (pid"), "{log}");
     assert!(log.contains("startup kind"), "{log}");
 }
+
+#[test]
+fn a_fifo_where_a_log_file_belongs_is_refused_instead_of_hanging_tend() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sb = Sandbox::new();
+    let app = sb.app("fifo");
+    let logs = app.dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    for dir in [&sb.home, &sb.home.join("apps"), &app.dir, &logs] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let fifo = logs.join("web.log");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let pidfile = sb.path("pid");
+    sb.write(
+        "tend.toml",
+        &format!(
+            "name = \"fifo\"\n[programs.web]\ncommand = [\"sh\", \"-c\", {}]\n",
+            toml_str(&format!("echo $$ > {}; exec sleep 300", sh_quote(&text(&pidfile))))
+        ),
+    );
+    // Opening a FIFO for writing with no reader would block tend for ever.
+    let tend = sb.spawn(&["up"]);
+    let pid = pids_of(&sb.wait_lines(&pidfile, 1))[0];
+    let _guard = KillOnDrop::new(&[pid]);
+    let log = sb.wait_text(&app.tend_log(), "web: started (pid ");
+    assert!(log.contains("web.log is a FIFO, not a log file; remove it"), "{log}");
+    tend.signal(libc::SIGTERM);
+    tend.wait().assert_code(0);
+}

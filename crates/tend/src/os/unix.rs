@@ -213,3 +213,22 @@ pub(crate) fn serve_control(
     let listener = socket::SocketListener::new(listener);
     ControlServer::serving(listener, router, max, Some(path), pointer_file)
 }
+
+/// Opening never waits for a peer (a FIFO without a reader); the flag does nothing to a
+/// regular file.
+pub fn never_wait(options: &mut std::fs::OpenOptions) {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    options.custom_flags(libc::O_NONBLOCK);
+}
+
+/// `a FIFO` or `a socket` for those kinds of file, else `None`.
+pub fn pipe_kind(kind: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt as _;
+    if kind.is_fifo() {
+        Some("a FIFO")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else {
+        None
+    }
+}

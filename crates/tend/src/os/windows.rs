@@ -135,3 +135,11 @@ pub(crate) fn serve_control(
         }
     }
 }
+
+/// Opening a file never waits here.
+pub fn never_wait(_options: &mut std::fs::OpenOptions) {}
+
+/// No FIFOs or sockets among files here.
+pub fn pipe_kind(_kind: &std::fs::FileType) -> Option<&'static str> {
+    None
+}
