@@ -7,7 +7,7 @@ use std::io::{self, Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// How often `--follow` looks at the files.
+/// How often following looks at the files where no file-system watch can be set up.
 pub const FOLLOW_POLL: Duration = Duration::from_millis(200);
 
 /// The last `n` lines of the file at `path` (only the current file, not its rotated ones),
@@ -92,9 +92,30 @@ impl Follower {
 }
 
 /// Several log files followed together, each with the prefix its lines are shown with.
-#[derive(Debug, Default)]
+///
+/// It waits for file-system events on the files' folders (inotify, FSEvents,
+/// ReadDirectoryChangesW through `notify`): no timer while nothing is written. Where no watch
+/// can be set up (the inotify limit is reached, say), it looks every [`FOLLOW_POLL`] instead.
+#[derive(Default)]
 pub struct Tail {
     followed: Vec<(String, Follower)>,
+    events: Option<Events>,
+    watched: Vec<PathBuf>,
+}
+
+/// The watcher of the followed files' folders and the wake-ups it sends.
+struct Events {
+    watcher: notify::RecommendedWatcher,
+    woken: tokio::sync::mpsc::UnboundedReceiver<()>,
+}
+
+impl std::fmt::Debug for Tail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tail")
+            .field("followed", &self.followed)
+            .field("event_driven", &self.events.is_some())
+            .finish()
+    }
 }
 
 impl Tail {
@@ -109,6 +130,7 @@ impl Tail {
     /// # Errors
     /// When the file exists but cannot be read.
     pub fn add(&mut self, prefix: String, path: PathBuf, n: usize) -> io::Result<Vec<String>> {
+        self.watch_folder_of(&path);
         let lines = match tail_lines(&path, n) {
             Ok(lines) => lines,
             Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
@@ -118,11 +140,44 @@ impl Tail {
         Ok(lines)
     }
 
+    /// Watches the folder of `path` (once per folder; a rotation renames the file in it).
+    fn watch_folder_of(&mut self, path: &Path) {
+        use notify::Watcher as _;
+        let Some(folder) = path.parent().map(Path::to_path_buf) else { return };
+        if self.watched.contains(&folder) {
+            return;
+        }
+        if self.events.is_none() {
+            let (wake, woken) = tokio::sync::mpsc::unbounded_channel();
+            let watcher =
+                notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                    if event.is_ok() {
+                        let _ = wake.send(());
+                    }
+                });
+            match watcher {
+                Ok(watcher) => self.events = Some(Events { watcher, woken }),
+                Err(e) => {
+                    tracing::debug!("following by looking every {FOLLOW_POLL:?}: {e}");
+                    return;
+                }
+            }
+        }
+        if let Some(events) = &mut self.events {
+            match events.watcher.watch(&folder, notify::RecursiveMode::NonRecursive) {
+                Ok(()) => self.watched.push(folder),
+                Err(e) => {
+                    tracing::debug!("following by looking every {FOLLOW_POLL:?}: {e}");
+                    self.events = None;
+                }
+            }
+        }
+    }
+
     /// Waits for the next lines appended to any of the files, and returns them with their
     /// prefixes, in the order the files were added.
     pub async fn next(&mut self) -> Vec<(&str, String)> {
         loop {
-            tokio::time::sleep(FOLLOW_POLL).await;
             let mut any = false;
             let mut batches = Vec::with_capacity(self.followed.len());
             for (_, follower) in &mut self.followed {
@@ -140,6 +195,23 @@ impl Tail {
                     })
                     .collect();
             }
+            self.wait().await;
+        }
+    }
+
+    /// Until something may have been written: a file-system event (all pending ones taken at
+    /// once), or [`FOLLOW_POLL`] without a watcher.
+    async fn wait(&mut self) {
+        match &mut self.events {
+            Some(events) => {
+                if events.woken.recv().await.is_none() {
+                    // The watcher is gone: look from time to time instead.
+                    self.events = None;
+                    return;
+                }
+                while events.woken.try_recv().is_ok() {}
+            }
+            None => tokio::time::sleep(FOLLOW_POLL).await,
         }
     }
 }

@@ -167,3 +167,35 @@ fn a_fifo_where_a_log_file_belongs_is_refused_instead_of_hanging_tend() {
     tend.signal(libc::SIGTERM);
     tend.wait().assert_code(0);
 }
+
+#[test]
+fn tend_logs_follow_prints_new_lines_as_they_are_written() {
+    let sb = Sandbox::new();
+    let go = sb.path("go");
+    let pidfile = sb.path("pid");
+    let script = format!(
+        "echo $$ > {pid}; echo one; while [ ! -e {go} ]; do sleep 0.05; done; echo two; exec sleep 300",
+        pid = sh_quote(&text(&pidfile)),
+        go = sh_quote(&text(&go)),
+    );
+    sb.write(
+        "tend.toml",
+        &format!(
+            "name = \"follow\"\n[programs.web]\ncommand = [\"sh\", \"-c\", {}]\n",
+            toml_str(&script)
+        ),
+    );
+    let tend = sb.spawn(&["up"]);
+    let pid = pids_of(&sb.wait_lines(&pidfile, 1))[0];
+    let _guard = KillOnDrop::new(&[pid]);
+    sb.wait_text(&sb.app("follow").log("web"), "one");
+    let follow = sb.spawn(&["logs", "web", "-F"]);
+    sb.wait_text(follow.stdout_path(), "one");
+    sb.write("go", "");
+    let printed = sb.wait_text(follow.stdout_path(), "two");
+    assert_eq!(printed, "one\ntwo\n");
+    follow.signal(libc::SIGTERM);
+    follow.wait();
+    tend.signal(libc::SIGTERM);
+    tend.wait().assert_code(0);
+}

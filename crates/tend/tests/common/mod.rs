@@ -347,6 +347,11 @@ impl Tend {
         fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
+    /// The file its stdout goes to (for waiting on what it prints while it runs).
+    pub fn stdout_path(&self) -> &Path {
+        &self.stdout
+    }
+
     /// Waits (bounded) until it exits.
     pub fn wait(self) -> Finished {
         self.wait_within(LIMIT)
