@@ -103,10 +103,11 @@ pub struct Tail {
     watched: Vec<PathBuf>,
 }
 
-/// The watcher of the followed files' folders and the wake-ups it sends.
+/// The watcher of the followed files' folders and the wake-up it gives: one stored permit
+/// however many events came, so a follower that is slow to come back holds nothing more.
 struct Events {
     watcher: notify::RecommendedWatcher,
-    woken: tokio::sync::mpsc::UnboundedReceiver<()>,
+    woken: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Tail {
@@ -148,11 +149,12 @@ impl Tail {
             return;
         }
         if self.events.is_none() {
-            let (wake, woken) = tokio::sync::mpsc::unbounded_channel();
+            let woken = std::sync::Arc::new(tokio::sync::Notify::new());
+            let wake = std::sync::Arc::clone(&woken);
             let watcher =
                 notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
                     if event.is_ok() {
-                        let _ = wake.send(());
+                        wake.notify_one();
                     }
                 });
             match watcher {
@@ -199,18 +201,11 @@ impl Tail {
         }
     }
 
-    /// Until something may have been written: a file-system event (all pending ones taken at
-    /// once), or [`FOLLOW_POLL`] without a watcher.
+    /// Until something may have been written: a file-system event since the last look (all of
+    /// them at once), or [`FOLLOW_POLL`] without a watcher.
     async fn wait(&mut self) {
-        match &mut self.events {
-            Some(events) => {
-                if events.woken.recv().await.is_none() {
-                    // The watcher is gone: look from time to time instead.
-                    self.events = None;
-                    return;
-                }
-                while events.woken.try_recv().is_ok() {}
-            }
+        match &self.events {
+            Some(events) => events.woken.notified().await,
             None => tokio::time::sleep(FOLLOW_POLL).await,
         }
     }
