@@ -138,7 +138,7 @@ Records of a tend that is still running are left alone."
 
     /// Show the running app's programs: state, pid, uptime, restarts, last exit, CPU, memory
     #[command(after_help = "Exit code: 3 when the app is not running.")]
-    Status(crate::control::commands::StatusArgs),
+    Status(crate::commands::control::StatusArgs),
 
     /// Restart one program of the running app, all of them (TEND_RESTART_REASON=requested), or
     /// the whole app with tend itself (--app)
@@ -150,18 +150,18 @@ Records of a tend that is still running are left alone."
                                                the same from a program, without the CLI
 
 Exit code: 3 when the app is not running; 1 for an unknown program.")]
-    Restart(crate::control::commands::RestartArgs),
+    Restart(crate::commands::control::RestartArgs),
 
     /// Stop the running app gracefully and wait (up to 60s) until it has exited
     #[command(after_help = "Exit code: 0 once it has stopped; 3 when it is not running.")]
-    Down(crate::control::commands::DownArgs),
+    Down(crate::commands::control::DownArgs),
 
     /// Print the end of programs' logs (read from the log files, running or not)
     #[command(after_help = "Examples:
   tend logs                  the last 10 lines of every program, prefixed `name | `
   tend logs web -n 100       the last 100 lines of web
   tend logs web -F           ... and follow it (-f is --file)")]
-    Logs(crate::logs_cmd::LogsArgs),
+    Logs(crate::commands::logs::LogsArgs),
 
     /// Run the app as a service of your user: started at login (or boot), restarted when it
     /// fails (systemd on Linux, launchd on macOS, Task Scheduler on Windows)
@@ -174,7 +174,7 @@ Exit code: 3 when the app is not running; 1 for an unknown program.")]
 
 `tend down` stops the service first, so that it is not started again at once.
 See docs/service.md for what is installed where, and how to debug it.")]
-    Service(crate::service_cmd::ServiceArgs),
+    Service(crate::commands::service::ServiceArgs),
 
     /// Report work in progress and its end, so that work a crash interrupts is handed over at
     /// the next start (TEND_RECOVERY)
@@ -186,7 +186,7 @@ See docs/service.md for what is installed where, and how to debug it.")]
 After a crash, reboot or restart, programs get TEND_RECOVERY: the path of a JSON file with the \
 startup kind and the items that were still in flight (younger than [inflight] max_age, default 1h).
 Exit code: 3 when the app is not running.")]
-    Inflight(crate::inflight::command::InflightArgs),
+    Inflight(crate::commands::inflight::InflightArgs),
 }
 
 /// Options of `tend up`.
@@ -307,18 +307,18 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
             let config = args.config()?;
             crate::app::run(&global, config, args.replace).await
         }
-        Command::Env { program, show_secrets, json } => crate::env_cmd::show(
+        Command::Env { program, show_secrets, json } => crate::commands::env::show(
             &global,
             &cli.file,
             program.as_deref(),
-            crate::env_cmd::EnvOptions { show_secrets, json },
+            crate::commands::env::EnvOptions { show_secrets, json },
         ),
         Command::Reap { name } => crate::reap::reap(&global, name.as_deref()).await,
-        Command::Status(args) => crate::control::commands::status(&global, &cli.file, args).await,
-        Command::Restart(args) => crate::control::commands::restart(&global, &cli.file, args).await,
-        Command::Down(args) => crate::control::commands::down(&global, &cli.file, args).await,
-        Command::Logs(args) => crate::logs_cmd::logs(&global, &cli.file, args).await,
-        Command::Service(args) => crate::service_cmd::run(&global, &cli.file, args).await,
-        Command::Inflight(args) => crate::inflight::command::run(&global, &cli.file, args).await,
+        Command::Status(args) => crate::commands::control::status(&global, &cli.file, args).await,
+        Command::Restart(args) => crate::commands::control::restart(&global, &cli.file, args).await,
+        Command::Down(args) => crate::commands::control::down(&global, &cli.file, args).await,
+        Command::Logs(args) => crate::commands::logs::logs(&global, &cli.file, args).await,
+        Command::Service(args) => crate::commands::service::run(&global, &cli.file, args).await,
+        Command::Inflight(args) => crate::commands::inflight::run(&global, &cli.file, args).await,
     }
 }

@@ -5,11 +5,11 @@
 
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod control;
 pub mod descriptors;
 pub mod detach;
-pub mod env_cmd;
 pub mod exit;
 pub mod global;
 pub mod home;
@@ -17,14 +17,12 @@ pub mod inflight;
 pub mod lifecycle;
 pub mod logfile;
 pub mod logging;
-pub mod logs_cmd;
 pub mod os;
 pub mod output;
 pub mod program_log;
 pub mod programs;
 pub mod reap;
 pub mod reload;
-pub mod service_cmd;
 pub mod stall_queue;
 pub mod tail;
 pub mod terminal;

@@ -40,7 +40,6 @@
 //! (at most [`tend_api::inflight::MAX_LABEL_BYTES`]) and the number of open items (at most
 //! [`tend_api::inflight::MAX_OPEN_ITEMS`]) are bounded.
 
-pub mod command;
 mod journal;
 mod store;
 

@@ -188,7 +188,7 @@ pub async fn down(global: &Global, file: &Path, args: DownArgs) -> Result<u8, Cl
     let socket = target.socket();
     // An installed, running service would start the app again at once: stop the service
     // first (design.md, "Stopping"). That may already have ended the app: still a success.
-    let service = crate::service_cmd::stop_for_down(global, &target.home.app);
+    let service = crate::commands::service::stop_for_down(global, &target.home.app);
     let service_stopped = match service {
         Some(Ok(note)) => {
             eprintln!("{note}");

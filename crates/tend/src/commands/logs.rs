@@ -106,7 +106,7 @@ pub async fn logs(global: &Global, file: &Path, args: LogsArgs) -> Result<u8, Cl
 /// this way, so that a log cannot repaint the reader's terminal; the files keep every byte.
 ///
 /// ```
-/// use tend::logs_cmd::strip_controls;
+/// use tend::commands::logs::strip_controls;
 /// assert_eq!(strip_controls("\x1b[31mred\x1b[0m"), "\x1b[31mred\x1b[0m");
 /// assert_eq!(strip_controls("a\x1b[2Jb\x1b]0;title\x07c\rd"), "abcd");
 /// ```

@@ -247,8 +247,8 @@ async fn hand_over(
         )));
     }
     eprintln!("{app}: stopping the instance that runs outside the service{pid} (--replace)");
-    let down = crate::control::commands::DownArgs { name: None };
-    crate::control::commands::down(global, file, down).await?;
+    let down = crate::commands::control::DownArgs { name: None };
+    crate::commands::control::down(global, file, down).await?;
     Ok(())
 }
 
@@ -342,7 +342,7 @@ async fn logs(service: &Service, lines: usize, follow: bool) -> Result<u8, CliEr
     let mut files: Vec<PathBuf> =
         ["tend.log", "service.log", "service.err"].iter().map(|f| dir.join(f)).collect();
     files.extend(
-        crate::logs_cmd::logged_programs(&dir)
+        crate::commands::logs::logged_programs(&dir)
             .into_iter()
             .filter(|p| p != "service")
             .map(|p| dir.join(format!("{p}.log"))),
@@ -363,7 +363,7 @@ async fn logs(service: &Service, lines: usize, follow: bool) -> Result<u8, CliEr
             shown += 1;
             out.write(&format!("==> {} <==\n", path.display()));
             for line in lines {
-                if !out.line("", &crate::logs_cmd::strip_controls(&line)) {
+                if !out.line("", &crate::commands::logs::strip_controls(&line)) {
                     return Ok(exit::SUCCESS);
                 }
             }
@@ -377,7 +377,7 @@ async fn logs(service: &Service, lines: usize, follow: bool) -> Result<u8, CliEr
     }
     loop {
         for (prefix, line) in tail.next().await {
-            if !out.line(prefix, &crate::logs_cmd::strip_controls(&line)) {
+            if !out.line(prefix, &crate::commands::logs::strip_controls(&line)) {
                 return Ok(exit::SUCCESS);
             }
         }
