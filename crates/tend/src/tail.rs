@@ -131,7 +131,6 @@ impl Tail {
     /// # Errors
     /// When the file exists but cannot be read.
     pub fn add(&mut self, prefix: String, path: PathBuf, n: usize) -> io::Result<Vec<String>> {
-        self.watch_folder_of(&path);
         let lines = match tail_lines(&path, n) {
             Ok(lines) => lines,
             Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
@@ -179,6 +178,12 @@ impl Tail {
     /// Waits for the next lines appended to any of the files, and returns them with their
     /// prefixes, in the order the files were added.
     pub async fn next(&mut self) -> Vec<(&str, String)> {
+        // Watches are set up only once following begins (a plain tail needs none); the first
+        // look below comes after them, so nothing written meanwhile is missed.
+        let folders: Vec<PathBuf> = self.followed.iter().map(|(_, f)| f.path.clone()).collect();
+        for path in folders {
+            self.watch_folder_of(&path);
+        }
         loop {
             let mut any = false;
             let mut batches = Vec::with_capacity(self.followed.len());

@@ -195,6 +195,26 @@ impl<Io> Timed<Io> {
     fn write_blocked(&mut self) {
         self.write_blocked_since.get_or_insert_with(Instant::now);
     }
+
+    /// What a write returned, once noted: progress ends a blocked spell; a write that cannot
+    /// go on counts towards the stalled-reader timeout, and ends with it.
+    fn after_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<std::io::Result<usize>>,
+    ) -> Poll<std::io::Result<usize>> {
+        match written {
+            Poll::Ready(Ok(n)) => {
+                self.wrote_some();
+                Poll::Ready(Ok(n))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => {
+                self.write_blocked();
+                self.poll_expired(cx).map(Err)
+            }
+        }
+    }
 }
 
 impl<Io: AsyncRead + Unpin> AsyncRead for Timed<Io> {
@@ -225,17 +245,8 @@ impl<Io: AsyncWrite + Unpin> AsyncWrite for Timed<Io> {
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.io).poll_write(cx, buf) {
-            Poll::Ready(Ok(n)) => {
-                this.wrote_some();
-                Poll::Ready(Ok(n))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => {
-                this.write_blocked();
-                this.poll_expired(cx).map(Err)
-            }
-        }
+        let written = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.after_write(cx, written)
     }
 
     fn poll_write_vectored(
@@ -244,17 +255,8 @@ impl<Io: AsyncWrite + Unpin> AsyncWrite for Timed<Io> {
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.io).poll_write_vectored(cx, bufs) {
-            Poll::Ready(Ok(n)) => {
-                this.wrote_some();
-                Poll::Ready(Ok(n))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => {
-                this.write_blocked();
-                this.poll_expired(cx).map(Err)
-            }
-        }
+        let written = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        this.after_write(cx, written)
     }
 
     fn is_write_vectored(&self) -> bool {
