@@ -150,9 +150,10 @@ pub(crate) fn attribute<'l>(
     }
 }
 
-/// What [`end_adopted_orphans`] did.
+/// What ending an environment's leftovers at shutdown did ([`end_adopted_orphans`] for the
+/// native environment, see [`crate::Environment::shutdown`]).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct OrphanReport {
+pub struct ShutdownReport {
     /// Processes that got the stop signal.
     pub ended: usize,
     /// Processes that needed SIGKILL after the grace.
@@ -165,13 +166,13 @@ pub struct OrphanReport {
 /// descendants: `signal`, up to `grace`, then SIGKILL. For the end of an app, once every
 /// program has stopped: what is left then came from a program, but from which one could not
 /// be told. Nothing to do (and at once) without a subreaper ([`crate::enable_subreaper`]).
-pub async fn end_adopted_orphans(signal: Signal, grace: Duration) -> OrphanReport {
+pub async fn end_adopted_orphans(signal: Signal, grace: Duration) -> ShutdownReport {
     if !crate::subreaper::is_enabled() {
-        return OrphanReport::default();
+        return ShutdownReport::default();
     }
     let Terminated { signalled, killed, survivors } =
         tree::terminate_members(orphans_and_descendants, None, signal, grace).await;
-    OrphanReport { ended: signalled, killed, survivors }
+    ShutdownReport { ended: signalled, killed, survivors }
 }
 
 /// The live orphans adopted by this process, and their descendants.

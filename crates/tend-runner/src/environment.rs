@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::time::Duration;
 
-use crate::{Child, CommandSpec, ReapReport, RunRegistry, RunnerError};
+use crate::{Child, CommandSpec, ReapReport, RunRegistry, RunnerError, ShutdownReport};
 
 /// A boxed, sendable future, for the object-safe [`Environment`] and [`Child`] traits.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -53,9 +53,14 @@ pub trait Environment: Send + Sync + std::fmt::Debug {
         grace: Duration,
     ) -> BoxFuture<'a, ReapReport>;
 
-    /// Frees everything the environment holds once the app has stopped (its container, say).
-    /// Native: nothing.
-    fn shutdown(&self) -> BoxFuture<'_, Result<(), RunnerError>>;
+    /// Ends what is left once every program of the app has stopped, as politely as `grace`
+    /// allows, and frees what the environment holds (its container, say). Native: the
+    /// orphans adopted as child subreaper whose run could not be told
+    /// ([`crate::end_adopted_orphans`]).
+    ///
+    /// # Errors
+    /// What the environment holds cannot be freed.
+    fn shutdown(&self, grace: Duration) -> BoxFuture<'_, Result<ShutdownReport, RunnerError>>;
 
     /// Makes sure `name` can be run here and returns where it is.
     ///

@@ -107,7 +107,7 @@ mod stats;
 mod subreaper;
 mod tree;
 
-pub use adopted::{OrphanReport, end_adopted_orphans};
+pub use adopted::{ShutdownReport, end_adopted_orphans};
 pub use child::{Child, ChildId, StopReport};
 pub use end::Exit;
 pub use environment::{BoxFuture, Environment, RunnerKind};

@@ -13,6 +13,7 @@ use crate::global::Global;
 use crate::lifecycle::lock::AppLock;
 use crate::lifecycle::restart;
 use crate::lifecycle::startup::Startup;
+use crate::programs::environments::Environments;
 use crate::programs::launch::AppContext;
 use crate::terminal::Terminal;
 
@@ -155,7 +156,9 @@ async fn supervise(
     if let Err(e) = tend_runner::enable_subreaper() {
         tracing::debug!("no child subreaper: {e}");
     }
-    crate::reap::reap_app(&home).await;
+    // One environment per runner kind; what a tend that is gone left in any of them ends now.
+    let environments = Arc::new(Environments::for_config(&config));
+    environments.reap_leftovers(&home).await;
 
     // Orphans whose program cannot be told are ended at app stop, as politely as the most
     // patient program.
@@ -207,9 +210,15 @@ async fn supervise(
     );
     // Each program's log, output and launcher, and its file watcher (`watch`); each one is
     // spawned before the next, in file order.
-    let programs =
-        crate::programs::ProgramSet::start(&supervisor, &context, &terminal, &config, runners)
-            .await;
+    let programs = crate::programs::ProgramSet::start(
+        &supervisor,
+        &context,
+        &terminal,
+        &config,
+        &environments,
+        runners,
+    )
+    .await;
     // `tend up --watch-config`: edits of tend.toml are applied to `programs` as they come.
     let _config_watch = watch_config.and_then(|file| {
         crate::programs::ConfigWatch::start(file, programs.clone())
@@ -248,7 +257,9 @@ async fn supervise(
     while let Ok(event) = events.try_recv() {
         log_event(&event);
     }
-    end_unattributed_orphans(&config.name, orphan_grace).await;
+    // Orphans adopted as subreaper that could not be told apart (they scrubbed their
+    // environment while several programs ran), and what each environment holds.
+    environments.shutdown(&config.name, orphan_grace).await;
     control.close().await;
     if let Err(e) = startup.finish() {
         tracing::warn!("cannot record the clean shutdown: {}", exit::chain(&e));
@@ -317,23 +328,6 @@ async fn stop_all(
                 tracing::warn!("{signal} again: still stopping gracefully (programs get their stop timeout, then SIGKILL)");
             }
         }
-    }
-}
-
-/// Ends what is left of the app once every program has ended: orphans adopted as child
-/// subreaper that could not be told apart (they scrubbed their environment while several
-/// programs ran; see `tend_runner::end_adopted_orphans`).
-async fn end_unattributed_orphans(app: &str, grace: Duration) {
-    let report = tend_runner::end_adopted_orphans(tend_runner::Signal::Terminate, grace).await;
-    if report.ended > 0 {
-        tracing::info!(
-            "{app}: ended {} orphaned process(es) whose program could not be told ({} after SIGKILL)",
-            report.ended,
-            report.killed
-        );
-    }
-    if !report.survivors.is_empty() {
-        tracing::error!("{app}: processes {:?} survived SIGKILL", report.survivors);
     }
 }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use tend_api::AppHome;
-use tend_runner::{RunRegistry, reap_stale};
+use tend_runner::{Environment as _, NativeEnvironment, RunRegistry};
 
 use crate::exit::CliError;
 use crate::global::Global;
@@ -14,9 +14,18 @@ use crate::home;
 /// gets it at the same time.
 pub const REAP_GRACE: Duration = Duration::from_secs(1);
 
-/// Reaps one app's stale process groups and logs what was done.
+/// Reaps what a tend of `app` that is gone left natively (its stale process groups; the
+/// app's own run ends what it left in every environment, see
+/// [`crate::programs::environments::Environments::reap_leftovers`]) and logs what was done.
 pub async fn reap_app(app: &AppHome) -> tend_runner::ReapReport {
-    let report = reap_stale(&RunRegistry::new(app.runs()), REAP_GRACE).await;
+    let report =
+        NativeEnvironment::new().reap_leftovers(&RunRegistry::new(app.runs()), REAP_GRACE).await;
+    log_report(app, &report);
+    report
+}
+
+/// Logs what reaping `app` did.
+pub fn log_report(app: &AppHome, report: &tend_runner::ReapReport) {
     if report.records_cleared > 0 || report.processes_ended > 0 {
         tracing::info!(
             "{}: ended {} process(es) left by a tend that is gone ({} record(s) cleared; {} \
@@ -34,7 +43,6 @@ pub async fn reap_app(app: &AppHome) -> tend_runner::ReapReport {
     if !report.survivors.is_empty() {
         tracing::error!("{}: processes {:?} survived SIGKILL", app.app, report.survivors);
     }
-    report
 }
 
 pub use tend_runner::Leftover;

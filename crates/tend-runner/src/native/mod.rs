@@ -16,6 +16,7 @@ use std::time::Duration;
 use crate::envvars::{find_binary, not_found};
 use crate::{
     BoxFuture, Child, CommandSpec, Environment, ReapReport, RunRegistry, RunnerError, RunnerKind,
+    ShutdownReport,
 };
 
 /// Runs processes directly on this machine, each in its own process group.
@@ -63,8 +64,10 @@ impl Environment for NativeEnvironment {
         Box::pin(crate::reap_stale(registry, grace))
     }
 
-    fn shutdown(&self) -> BoxFuture<'_, Result<(), RunnerError>> {
-        Box::pin(async { Ok(()) })
+    fn shutdown(&self, grace: Duration) -> BoxFuture<'_, Result<ShutdownReport, RunnerError>> {
+        Box::pin(
+            async move { Ok(crate::end_adopted_orphans(crate::Signal::Terminate, grace).await) },
+        )
     }
 
     fn ensure_binary(&self, name: &str) -> Result<PathBuf, RunnerError> {

@@ -1,21 +1,19 @@
 //! Starting one program of an app: from its configuration to a running process in the
-//! environment its `runner` key selects ([`Environments`]), and the adapter that lets the
-//! supervisor drive any environment's [`Child`] ([`RunningChild`]).
+//! environment its `runner` key selects ([`super::environments`]), and the adapter that lets
+//! the supervisor drive any environment's [`Child`] ([`RunningChild`]).
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tend_fs::dotenv::DotenvCache;
 
 use tend_api::AppHome;
-use tend_runner::{
-    Child, CommandSpec, Environment, Exit, NativeEnvironment, OutputSink, RecordSpec, RunRegistry,
-    RunnerKind, StopPolicy,
-};
+use tend_runner::{Child, CommandSpec, Exit, OutputSink, RecordSpec, RunRegistry, StopPolicy};
 use tend_supervisor::{BoxFuture, LaunchContext, LaunchError, Launcher, Running};
 
-use crate::config::{ProgramConfig, Runner};
+use crate::config::ProgramConfig;
 use crate::programs::env_layers;
+use crate::programs::environments::AppEnvironment;
 
 /// What every program of an app shares.
 #[derive(Debug, Clone)]
@@ -36,91 +34,6 @@ pub struct AppContext {
     pub restart_context: Option<PathBuf>,
     /// The programs' log files that cannot be written now (`tend status` shows them).
     pub log_health: crate::program_log::LogHealth,
-}
-
-/// The environments an app's programs run in: one per runner kind in use, made when the first
-/// program of that kind is set up and prepared once, before its first spawn.
-#[derive(Debug, Default)]
-pub struct Environments {
-    made: Mutex<Vec<Arc<AppEnvironment>>>,
-}
-
-/// One environment of an app.
-#[derive(Debug)]
-pub struct AppEnvironment {
-    env: Box<dyn Environment>,
-    prepared: tokio::sync::OnceCell<()>,
-}
-
-impl AppEnvironment {
-    /// The environment, prepared (once; a failed preparation is tried again next time).
-    async fn prepared(&self) -> Result<&dyn Environment, tend_runner::RunnerError> {
-        self.prepared.get_or_try_init(|| self.env.prepare()).await?;
-        Ok(self.env.as_ref())
-    }
-}
-
-impl Environments {
-    /// The app's environment for `program`'s runner, made on first use.
-    ///
-    /// # Errors
-    /// The runner is not available yet (the message `tend up` gives).
-    pub fn for_program(&self, program: &ProgramConfig) -> Result<Arc<AppEnvironment>, String> {
-        let kind = environment_kind(program)?;
-        let mut made = self.made.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(env) = made.iter().find(|env| env.env.kind() == kind) {
-            return Ok(Arc::clone(env));
-        }
-        let env = new_environment(kind).ok_or_else(|| unavailable(program))?;
-        let env = Arc::new(AppEnvironment { env, prepared: tokio::sync::OnceCell::new() });
-        made.push(Arc::clone(&env));
-        Ok(env)
-    }
-
-    /// Frees what every environment holds, once the app's programs have stopped.
-    pub async fn shutdown(&self) {
-        let made: Vec<_> =
-            self.made.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        for env in made {
-            if let Err(e) = env.env.shutdown().await {
-                tracing::warn!("{:?} environment: {}", env.env.kind(), crate::exit::chain(&e));
-            }
-        }
-    }
-}
-
-/// The kind of environment `program`'s runner key selects.
-///
-/// # Errors
-/// The runner is not available yet (the message `tend up` gives): Docker and Nix are not
-/// there yet, and `auto` picks between them.
-pub fn environment_kind(program: &ProgramConfig) -> Result<RunnerKind, String> {
-    let kind = match program.runner {
-        Runner::Native => Some(RunnerKind::Native),
-        Runner::Docker => Some(RunnerKind::Docker),
-        Runner::Nix => Some(RunnerKind::Nix),
-        Runner::Auto => None,
-    };
-    match kind {
-        Some(kind) if new_environment(kind).is_some() => Ok(kind),
-        _ => Err(unavailable(program)),
-    }
-}
-
-/// A new environment of `kind`, if that kind exists yet (making one does no work: that is
-/// [`Environment::prepare`]).
-fn new_environment(kind: RunnerKind) -> Option<Box<dyn Environment>> {
-    match kind {
-        RunnerKind::Native => Some(Box::new(NativeEnvironment::new())),
-        RunnerKind::Docker | RunnerKind::Nix => None,
-    }
-}
-
-fn unavailable(program: &ProgramConfig) -> String {
-    format!(
-        "program `{}`: runner `{}` is not available yet; use runner = \"native\"",
-        program.name, program.runner
-    )
 }
 
 /// Starts runs of one configured program in its environment.
@@ -300,43 +213,5 @@ impl Running for RunningChild {
                 Err(_) => self.0.wait().await.unwrap_or(Exit::Code(-1)),
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config(runners: &[&str]) -> crate::config::Config {
-        let mut text = String::from("name = \"demo\"\n");
-        for (i, runner) in runners.iter().enumerate() {
-            text.push_str(&format!("[programs.p{i}]\ncommand = \"x\"\nrunner = \"{runner}\"\n"));
-        }
-        crate::config::Config::parse(&text, std::path::Path::new("tend.toml")).unwrap()
-    }
-
-    #[test]
-    fn programs_of_one_runner_share_one_environment() {
-        let config = config(&["native", "native"]);
-        let envs = Environments::default();
-        let a = envs.for_program(&config.programs[0]).unwrap();
-        let b = envs.for_program(&config.programs[1]).unwrap();
-        assert!(Arc::ptr_eq(&a, &b));
-        assert_eq!(a.env.kind(), RunnerKind::Native);
-    }
-
-    #[test]
-    fn runners_not_there_yet_get_no_environment() {
-        let config = config(&["docker", "nix", "auto"]);
-        let envs = Environments::default();
-        for (program, name) in config.programs.iter().zip(["docker", "nix", "auto"]) {
-            let wanted = format!(
-                "program `{}`: runner `{name}` is not available yet; use runner = \"native\"",
-                program.name
-            );
-            assert_eq!(envs.for_program(program).unwrap_err(), wanted);
-            assert_eq!(environment_kind(program).unwrap_err(), wanted);
-        }
-        assert!(envs.made.lock().unwrap().is_empty());
     }
 }

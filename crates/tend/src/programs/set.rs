@@ -13,7 +13,8 @@ use crate::config::{Config, ProgramConfig};
 use crate::control::server::Runners;
 use crate::logfile::RotatingFile;
 use crate::program_log::ProgramLog;
-use crate::programs::launch::{AppContext, Environments, ProgramLauncher, environment_kind};
+use crate::programs::environments::{Environments, environment_kind};
+use crate::programs::launch::{AppContext, ProgramLauncher};
 use crate::reload::{ProgramWatcher, app_level_changes, diff};
 use crate::terminal::{ProgramSink, Terminal};
 
@@ -37,7 +38,7 @@ struct Setup {
     context: Arc<AppContext>,
     terminal: Arc<Terminal>,
     /// The app's environments, one per runner kind its programs use.
-    environments: Environments,
+    environments: Arc<Environments>,
 }
 
 struct State {
@@ -58,21 +59,22 @@ impl std::fmt::Debug for ProgramSet {
 
 impl ProgramSet {
     /// Sets up and starts every program of `config` on `supervisor`, in file order, each with
-    /// its file watcher if it has `watch`; `runners` (shared with the control API) is kept
-    /// current. Each program is spawned (or has failed to spawn) before the next one starts:
+    /// its file watcher if it has `watch`, in `environments`; `runners` (shared with the
+    /// control API) is kept current. Each program is spawned (or has failed to spawn) before the next one starts:
     /// this resolves once every program has had its first launch.
     pub async fn start(
         supervisor: &Supervisor,
         context: &Arc<AppContext>,
         terminal: &Arc<Terminal>,
         config: &Config,
+        environments: &Arc<Environments>,
         runners: Runners,
     ) -> ProgramSet {
         runners.set(&config.programs);
         let setup = Setup {
             context: Arc::clone(context),
             terminal: Arc::clone(terminal),
-            environments: Environments::default(),
+            environments: Arc::clone(environments),
         };
         let mut state = State {
             config: config.clone(),
