@@ -26,7 +26,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Ended, Proc, abort};
-use tend::config::{DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE};
+use tend_app::config::{DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE};
 
 const BYTES: u64 = 200_000_000;
 const LINE: u64 = 100;
@@ -270,7 +270,7 @@ fn check_rotated_logs(log: &Path) {
         let path = if n == 0 {
             log.to_path_buf()
         } else {
-            tend::logfile::rotated_path(log, u32::try_from(n).unwrap_or(u32::MAX))
+            tend_app::logfile::rotated_path(log, u32::try_from(n).unwrap_or(u32::MAX))
         };
         let expected = if n == 0 { last } else { per_file };
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -282,7 +282,7 @@ fn check_rotated_logs(log: &Path) {
             ));
         }
     }
-    let next = tend::logfile::rotated_path(log, u32::try_from(kept).unwrap_or(u32::MAX));
+    let next = tend_app::logfile::rotated_path(log, u32::try_from(kept).unwrap_or(u32::MAX));
     if next.exists() {
         abort(format!("{} exists; expected only {kept} log files", next.display()));
     }

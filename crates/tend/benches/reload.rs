@@ -23,7 +23,7 @@ use common::{Proc, SUMMARY_HEADER, Summary, abort};
 const FILE_SAMPLES: usize = 50;
 const CONFIG_SAMPLES: usize = 30;
 const WATCH_DEBOUNCE_MS: f64 = 50.0;
-/// `tend::reload::CONFIG_DEBOUNCE`.
+/// `tend_app::reload::CONFIG_DEBOUNCE`.
 const CONFIG_DEBOUNCE_MS: f64 = 100.0;
 const TARGET_BEYOND_MS: f64 = 50.0;
 const LIMIT: Duration = Duration::from_secs(20);

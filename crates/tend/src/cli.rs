@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::exit::CliError;
-
 /// Keeps long-lived programs running: restarts them when they crash, stops them without
 /// leaking a process, and keeps their logs.
 #[derive(Debug, Parser)]
@@ -138,7 +136,7 @@ Records of a tend that is still running are left alone."
 
     /// Show the running app's programs: state, pid, uptime, restarts, last exit, CPU, memory
     #[command(after_help = "Exit code: 3 when the app is not running.")]
-    Status(crate::commands::control::StatusArgs),
+    Status(StatusArgs),
 
     /// Restart one program of the running app, all of them (TEND_RESTART_REASON=requested), or
     /// the whole app with tend itself (--app)
@@ -150,18 +148,18 @@ Records of a tend that is still running are left alone."
                                                the same from a program, without the CLI
 
 Exit code: 3 when the app is not running; 1 for an unknown program.")]
-    Restart(crate::commands::control::RestartArgs),
+    Restart(RestartArgs),
 
     /// Stop the running app gracefully and wait (up to 60s) until it has exited
     #[command(after_help = "Exit code: 0 once it has stopped; 3 when it is not running.")]
-    Down(crate::commands::control::DownArgs),
+    Down(DownArgs),
 
     /// Print the end of programs' logs (read from the log files, running or not)
     #[command(after_help = "Examples:
   tend logs                  the last 10 lines of every program, prefixed `name | `
   tend logs web -n 100       the last 100 lines of web
   tend logs web -F           ... and follow it (-f is --file)")]
-    Logs(crate::commands::logs::LogsArgs),
+    Logs(LogsArgs),
 
     /// Run the app as a service of your user: started at login (or boot), restarted when it
     /// fails (systemd on Linux, launchd on macOS, Task Scheduler on Windows)
@@ -174,7 +172,7 @@ Exit code: 3 when the app is not running; 1 for an unknown program.")]
 
 `tend down` stops the service first, so that it is not started again at once.
 See docs/service.md for what is installed where, and how to debug it.")]
-    Service(crate::commands::service::ServiceArgs),
+    Service(ServiceArgs),
 
     /// Report work in progress and its end, so that work a crash interrupts is handed over at
     /// the next start (TEND_RECOVERY)
@@ -186,7 +184,7 @@ See docs/service.md for what is installed where, and how to debug it.")]
 After a crash, reboot or restart, programs get TEND_RECOVERY: the path of a JSON file with the \
 startup kind and the items that were still in flight (younger than [inflight] max_age, default 1h).
 Exit code: 3 when the app is not running.")]
-    Inflight(crate::commands::inflight::InflightArgs),
+    Inflight(InflightArgs),
 }
 
 /// Options of `tend up`.
@@ -251,74 +249,201 @@ pub struct RunArgs {
     pub command: Vec<String>,
 }
 
-impl RunArgs {
-    /// The one-program app these options describe, run from the current folder.
-    ///
-    /// # Errors
-    /// No current folder, a name that cannot be told or is invalid, an unknown policy.
-    pub fn config(&self) -> Result<crate::config::Config, CliError> {
-        use crate::config::{Config, ProgramConfig, RestartPolicy};
-        let cwd = std::env::current_dir()
-            .map_err(|e| CliError::error(format!("cannot read the current directory: {e}")))?;
-        let name = match &self.name {
-            Some(name) => name.clone(),
-            None => crate::config::run_name(&self.command).map_err(CliError::error)?,
-        };
-        let mut program = ProgramConfig::new(name.clone(), self.command.clone(), cwd);
-        program.restart = self.restart.parse::<RestartPolicy>().map_err(|_| {
-            CliError::error(format!(
-                "--restart: unknown policy `{}`; expected always, on-failure or never",
-                self.restart
-            ))
-        })?;
-        program.restart_exit_code = Some(self.restart_exit_code);
-        program.backoff.initial = self.backoff_initial;
-        program.backoff.max = self.backoff_max.max(self.backoff_initial);
-        program.stop.grace = self.stop_timeout;
-        Config::single(name, program).map_err(|e| CliError::error(e.to_string()))
-    }
-}
-
 fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text)
         .map_err(|e| format!("{e}; expected a number and a unit, like 500ms, 10s or 2m"))
 }
 
-/// Runs the parsed command; returns tend's exit code.
-///
-/// # Errors
-/// A [`CliError`] with the message to print and the exit code to use.
-pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
-    let home = crate::home::resolve(cli.home.as_deref()).map_err(CliError::error)?;
-    let global = crate::global::Global {
-        home,
-        color: cli.color.enabled(),
-        verbose: cli.verbose,
-        quiet: cli.quiet,
-    };
-    match cli.command {
-        Command::Up(args) if args.detach && !crate::detach::is_detached_child() => {
-            crate::detach::up(&global, &cli.file).await
-        }
-        Command::Up(args) => {
-            crate::app::up(&global, &cli.file, args.replace, args.watch_config).await
-        }
-        Command::Run(args) => {
-            let config = args.config()?;
-            crate::app::run(&global, config, args.replace).await
-        }
-        Command::Env { program, show_secrets, json } => crate::commands::env::show(
-            &global,
-            &cli.file,
-            program.as_deref(),
-            crate::commands::env::EnvOptions { show_secrets, json },
-        ),
-        Command::Reap { name } => crate::reap::reap(&global, name.as_deref()).await,
-        Command::Status(args) => crate::commands::control::status(&global, &cli.file, args).await,
-        Command::Restart(args) => crate::commands::control::restart(&global, &cli.file, args).await,
-        Command::Down(args) => crate::commands::control::down(&global, &cli.file, args).await,
-        Command::Logs(args) => crate::commands::logs::logs(&global, &cli.file, args).await,
-        Command::Service(args) => crate::commands::service::run(&global, &cli.file, args).await,
-        Command::Inflight(args) => crate::commands::inflight::run(&global, &cli.file, args).await,
-    }
+/// Options of `tend status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Print the control API's JSON (`GET /v1/status`, see docs/control-api.md)
+    #[arg(long)]
+    pub json: bool,
+
+    /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// Options of `tend restart`.
+#[derive(Debug, clap::Args)]
+pub struct RestartArgs {
+    /// The program to restart (default: every program)
+    #[arg(conflicts_with = "app")]
+    pub program: Option<String>,
+
+    /// Restart the whole app: every program is stopped, then tend itself starts again (in place,
+    /// or by its service manager) and programs see TEND_STARTUP_KIND=restart
+    #[arg(long)]
+    pub app: bool,
+
+    /// With --app: why, recorded in restart-sentinel.json and the log
+    #[arg(long, value_name = "TEXT", requires = "app")]
+    pub reason: Option<String>,
+
+    /// With --app: JSON handed to the programs of the next start (TEND_RESTART_CONTEXT)
+    #[arg(long, value_name = "JSON", requires = "app", value_parser = parse_json)]
+    pub context: Option<serde_json::Value>,
+
+    /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// Options of `tend down`.
+#[derive(Debug, clap::Args)]
+pub struct DownArgs {
+    /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// Options of `tend inflight`.
+#[derive(Debug, clap::Args)]
+pub struct InflightArgs {
+    /// What to report or show.
+    #[command(subcommand)]
+    pub command: InflightCommand,
+
+    /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE; a program
+    /// under tend needs neither: TEND_STATE_DIR names its own app
+    #[arg(long, value_name = "NAME", global = true)]
+    pub name: Option<String>,
+}
+
+/// The `tend inflight` commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum InflightCommand {
+    /// Report that the unit of work ID is in progress (again: keeps its start, updates its
+    /// label)
+    Begin {
+        /// The work's ID: 1 to 200 bytes, no control characters
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        /// A description for people (at most 1000 bytes)
+        #[arg(long, value_name = "TEXT")]
+        label: Option<String>,
+    },
+
+    /// Report that the unit of work ID is finished (an ID not in flight is no error)
+    Done {
+        /// The work's ID
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+
+    /// List the work in flight and the work interrupted at this start of the app
+    List {
+        /// Print the control API's JSON (`GET /v1/inflight`, see docs/control-api.md)
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Options of `tend logs`.
+#[derive(Debug, clap::Args)]
+pub struct LogsArgs {
+    /// The program (default: every program, each line prefixed `name | `)
+    pub program: Option<String>,
+
+    /// Keep printing lines as they are appended, across rotations (like `tail -F`; `-f` is
+    /// tend's `--file`)
+    #[arg(short = 'F', long)]
+    pub follow: bool,
+
+    /// How many lines to print from the end of each program's log
+    #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 10)]
+    pub lines: usize,
+
+    /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// Options of `tend service`.
+#[derive(Debug, clap::Args)]
+pub struct ServiceArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ServiceCommand,
+
+    /// The app by name instead of -f FILE (for status, logs, start, stop and uninstall when its
+    /// tend.toml is gone)
+    #[arg(long, value_name = "NAME", global = true)]
+    pub name: Option<String>,
+}
+
+/// The `tend service` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum ServiceCommand {
+    /// Print the definition `install` would write (unit file, plist or task XML), changing
+    /// nothing
+    #[command(after_help = "Examples:
+  tend service show -f app/tend.toml           the definition, on stdout (its location on stderr)
+  tend service show -f app/tend.toml --plan    the files and commands install would write and run")]
+    Show {
+        /// Print the steps `install` would take instead (files written, commands run)
+        #[arg(long)]
+        plan: bool,
+    },
+
+    /// Install the app as a service of your user and start it; run again to update it in place
+    #[command(
+        after_help = "Linux: a systemd user unit ~/.config/systemd/user/tend-<app>.service, \
+enabled (WantedBy=default.target) and started; it starts at login, and at boot once linger is \
+on (tend tries `loginctl enable-linger` and otherwise prints the command to run).
+macOS: a launchd agent ~/Library/LaunchAgents/dev.tend.<app>.plist, loaded at once and at login.
+Windows: a Task Scheduler task tend-<app>, run at logon; no administrator rights needed.
+Everywhere: tend is started again when it crashes or exits non-zero, not after a clean stop.
+
+Examples:
+  tend service install -f ~/bot/tend.toml
+  tend service status -f ~/bot/tend.toml
+  tend service logs -f ~/bot/tend.toml -F"
+    )]
+    Install {
+        /// Do not try to turn on systemd linger; only say whether it is needed
+        #[arg(long)]
+        no_linger: bool,
+
+        /// When the app already runs outside the service (`tend up`, `tend up -d`), stop it
+        /// first and hand it over to the service (without this, install refuses)
+        #[arg(long)]
+        replace: bool,
+    },
+
+    /// Stop the service and remove its definition
+    Uninstall,
+
+    /// Start the installed service
+    Start,
+
+    /// Stop the service (it starts again at the next login, or with `tend service start`)
+    Stop,
+
+    /// Say whether the service is installed, enabled, running (and, on Linux, whether linger is
+    /// on), then the service manager's own account
+    #[command(after_help = "Exit code: 0 when it is running; 3 when it is not installed or not \
+running.")]
+    Status,
+
+    /// Print the service's logs: the journal on Linux (when there is one), else tend's log
+    /// files (tend.log, the programs' logs, and service.log/service.err on macOS)
+    #[command(after_help = "Examples:
+  tend service logs -f app/tend.toml           the last 50 lines
+  tend service logs -f app/tend.toml -F        ... and keep following (Ctrl-C to stop)")]
+    Logs {
+        /// How many lines to print from the end
+        #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 50)]
+        lines: usize,
+        /// Keep printing lines as they come (`-f` is tend's `--file`)
+        #[arg(short = 'F', long)]
+        follow: bool,
+    },
+}
+
+fn parse_json(text: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(text)
+        .map_err(|e| format!("not JSON: {e}; e.g. '{{\"version\": \"1.2\"}}'"))
 }

@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+use tend_app::Outcome;
+use tend_supervisor::{Exit, ProgramState, Snapshot};
+
 /// Success.
 pub const SUCCESS: u8 = 0;
 /// An error; the message on stderr says what, where and what to do.
@@ -40,17 +43,47 @@ impl fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
-/// Formats an error and its chain of causes as `outer: cause: root`.
-pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
+pub use tend_app::chain;
+
+impl From<tend_app::AppError> for CliError {
+    fn from(error: tend_app::AppError) -> Self {
+        CliError::error(error.to_string())
     }
-    text
+}
+
+impl From<tend_app::detach::DetachError> for CliError {
+    fn from(error: tend_app::detach::DetachError) -> Self {
+        CliError::error(error.to_string())
+    }
+}
+
+/// `tend up`'s code: 1 if any program is fatal, else 0; a restart of the app that the service
+/// manager carries out exits with
+/// [`SERVICE_RESTART_CODE`](tend_app::lifecycle::restart::SERVICE_RESTART_CODE).
+pub fn of_up(outcome: &Outcome) -> u8 {
+    match outcome {
+        Outcome::Stopped => SUCCESS,
+        Outcome::Finished(finals) if finals.iter().any(|s| s.state == ProgramState::Fatal) => ERROR,
+        Outcome::Finished(_) => SUCCESS,
+        Outcome::RestartByServiceManager => tend_app::lifecycle::restart::SERVICE_RESTART_CODE,
+    }
+}
+
+/// `tend run`'s code: the program's last exit code (128+N for signal N), 0 if it was stopped,
+/// or 1 if it never ran.
+pub fn of_run(outcome: &Outcome) -> u8 {
+    match outcome {
+        Outcome::Stopped => SUCCESS,
+        Outcome::Finished(finals) => match finals.first() {
+            Some(Snapshot { state: ProgramState::Stopped, .. }) => SUCCESS,
+            Some(Snapshot { last_exit: Some(exit), .. }) => shell_code(*exit),
+            _ => ERROR,
+        },
+        Outcome::RestartByServiceManager => tend_app::lifecycle::restart::SERVICE_RESTART_CODE,
+    }
+}
+
+/// An exit as a shell reports it: the code, or 128+N for signal N (modulo 256).
+fn shell_code(exit: Exit) -> u8 {
+    u8::try_from(exit.shell_code().rem_euclid(256)).unwrap_or(ERROR)
 }

@@ -18,6 +18,6 @@ pub struct Global {
 impl Global {
     /// The log level for tend's own events.
     pub fn level(&self) -> String {
-        crate::logging::level(self.verbose, self.quiet).to_string()
+        tend_app::logging::level(self.verbose, self.quiet).to_string()
     }
 }

@@ -1,28 +1,12 @@
-//! The `tend` command as a library: configuration, app lifecycle and command dispatch.
+//! The `tend` command: its arguments ([`cli`]), one file per command ([`commands`]), what they
+//! print ([`output`]) and the exit codes ([`exit`], the one place where errors become codes).
+//! The runtime it drives is the `tend-app` crate ([`tend_app`]).
 //!
-//! The binary (`main.rs`) only parses arguments, builds the runtime and calls
-//! [`cli::dispatch`]; everything else lives here, so it can be tested and embedded.
+//! The binary (`main.rs`) only parses arguments, builds the async runtime and calls
+//! [`commands::dispatch`].
 
-pub mod app;
 pub mod cli;
 pub mod commands;
-pub mod config;
-pub mod control;
-pub mod descriptors;
-pub mod detach;
 pub mod exit;
 pub mod global;
-pub mod home;
-pub mod inflight;
-pub mod lifecycle;
-pub mod logfile;
-pub mod logging;
-pub mod os;
 pub mod output;
-pub mod program_log;
-pub mod programs;
-pub mod reap;
-pub mod reload;
-pub mod stall_queue;
-pub mod tail;
-pub mod terminal;

@@ -203,7 +203,7 @@ mod tests {
                     runner: "native".into(),
                     reason: None,
                     cause: None,
-                    log_error: Some(crate::program_log::LogError {
+                    log_error: Some(tend_app::program_log::LogError {
                         path: "logs/web.log".into(),
                         error: "no space left".into(),
                         dropped_bytes: 4096,

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use tend_api::client::{self, ClientError};
 use tend_api::{ProgramStatus, Status, Stopping};
 
-pub use crate::control::target::Target;
+pub use crate::cli::{DownArgs, RestartArgs, StatusArgs};
+use crate::commands::target::Target;
 use crate::exit::{self, CliError};
 use crate::global::Global;
 use crate::output::Printer;
@@ -18,51 +19,6 @@ const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
 const VERB_TIMEOUT: Duration = Duration::from_secs(300);
 /// How long `tend down` waits for the app to stop.
 pub const DOWN_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Options of `tend status`.
-#[derive(Debug, clap::Args)]
-pub struct StatusArgs {
-    /// Print the control API's JSON (`GET /v1/status`, see docs/control-api.md)
-    #[arg(long)]
-    pub json: bool,
-
-    /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
-    #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
-}
-
-/// Options of `tend restart`.
-#[derive(Debug, clap::Args)]
-pub struct RestartArgs {
-    /// The program to restart (default: every program)
-    #[arg(conflicts_with = "app")]
-    pub program: Option<String>,
-
-    /// Restart the whole app: every program is stopped, then tend itself starts again (in place,
-    /// or by its service manager) and programs see TEND_STARTUP_KIND=restart
-    #[arg(long)]
-    pub app: bool,
-
-    /// With --app: why, recorded in restart-sentinel.json and the log
-    #[arg(long, value_name = "TEXT", requires = "app")]
-    pub reason: Option<String>,
-
-    /// With --app: JSON handed to the programs of the next start (TEND_RESTART_CONTEXT)
-    #[arg(long, value_name = "JSON", requires = "app", value_parser = parse_json)]
-    pub context: Option<serde_json::Value>,
-
-    /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
-    #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
-}
-
-/// Options of `tend down`.
-#[derive(Debug, clap::Args)]
-pub struct DownArgs {
-    /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
-    #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
-}
 
 /// `tend status [--json]`.
 ///
@@ -93,7 +49,7 @@ pub async fn status(global: &Global, file: &Path, args: StatusArgs) -> Result<u8
 /// The "not running" error, told truthfully: when a crashed tend left processes behind, it
 /// says which, and how to end them.
 fn not_running(target: &Target, error: CliError) -> CliError {
-    let left = crate::reap::leftovers(&target.home);
+    let left = tend_app::reap::leftovers(&target.home);
     if left.is_empty() {
         return error;
     }
@@ -104,7 +60,7 @@ fn not_running(target: &Target, error: CliError) -> CliError {
              still alive: {}; end them with `tend down{}` or `tend reap`",
             target.home.app,
             left.len(),
-            crate::reap::describe(&left),
+            tend_app::reap::describe(&left),
             target.hint
         ),
     }
@@ -143,11 +99,6 @@ pub async fn restart(global: &Global, file: &Path, args: RestartArgs) -> Result<
     }
     out.flush();
     Ok(exit::SUCCESS)
-}
-
-fn parse_json(text: &str) -> Result<serde_json::Value, String> {
-    serde_json::from_str(text)
-        .map_err(|e| format!("not JSON: {e}; e.g. '{{\"version\": \"1.2\"}}'"))
 }
 
 /// `tend restart --app`: asks the running app to restart itself; returns once it has accepted.
@@ -206,7 +157,7 @@ pub async fn down(global: &Global, file: &Path, args: DownArgs) -> Result<u8, Cl
         }
         Err(e) if e.code == exit::NOT_RUNNING => {
             // No tend runs it; what a crashed one left still goes (design.md, "Stopping").
-            let left = crate::reap::leftovers(&target.home);
+            let left = tend_app::reap::leftovers(&target.home);
             if left.is_empty() {
                 return Err(e);
             }
@@ -214,7 +165,7 @@ pub async fn down(global: &Global, file: &Path, args: DownArgs) -> Result<u8, Cl
                 "{}: no tend was running; ending {} process(es) of a crashed run: {}",
                 target.home.app,
                 left.len(),
-                crate::reap::describe(&left)
+                tend_app::reap::describe(&left)
             );
             return finish_down(global, &target).await;
         }
@@ -248,8 +199,8 @@ pub async fn down(global: &Global, file: &Path, args: DownArgs) -> Result<u8, Cl
 /// The end of `tend down` once the app's tend has exited: end what its run records still
 /// name, and say so.
 async fn finish_down(global: &Global, target: &Target) -> Result<u8, CliError> {
-    crate::logging::init(&global.level(), global.color, None);
-    crate::reap::reap_app(&target.home).await;
+    tend_app::logging::init(&global.level(), global.color, None);
+    tend_app::reap::reap_app(&target.home).await;
     let mut out = Printer::stdout();
     out.write(&format!("{}: stopped\n", target.home.app));
     out.flush();

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use tend_api::AppHome;
 use tend_fs::dotenv::DotenvCache;
 
-use crate::config::Config;
 use crate::exit::CliError;
 use crate::global::Global;
-use crate::programs::env_layers::{self, Source, Var};
-use crate::programs::launch::{AppContext, Start, program_environment};
+use tend_app::config::Config;
+use tend_app::programs::env_layers::{self, Source, Var};
+use tend_app::programs::launch::{AppContext, Start, program_environment};
 
 /// Options of `tend env`.
 #[derive(Debug, Clone, Copy)]
@@ -41,7 +41,7 @@ pub fn show(
     program: Option<&str>,
     options: EnvOptions,
 ) -> Result<u8, CliError> {
-    crate::logging::init(&global.level(), global.color, None);
+    tend_app::logging::init(&global.level(), global.color, None);
     let config = Config::load(file).map_err(|e| CliError::error(e.to_string()))?;
     let programs: Vec<_> = match program {
         Some(name) => vec![config.program(name).ok_or_else(|| {
@@ -56,14 +56,14 @@ pub fn show(
     };
     let home = AppHome::new(&global.home, &config.name);
     let context = AppContext {
-        startup_kind: crate::lifecycle::startup::predict(&home).as_str().into(),
+        startup_kind: tend_app::lifecycle::startup::predict(&home).as_str().into(),
         home,
         tend_home: global.home.clone(),
         folder: config.folder.clone(),
         recovery: None,
         restart_context: None,
         dotenv: Arc::new(DotenvCache::new()),
-        log_health: crate::program_log::LogHealth::default(),
+        log_health: tend_app::program_log::LogHealth::default(),
     };
     let inherited = env_layers::inherited();
     let mut listing = Vec::new();

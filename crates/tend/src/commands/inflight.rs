@@ -7,55 +7,14 @@ use std::time::SystemTime;
 use tend_api::AppHome;
 use tend_api::inflight::{Inflight, InflightError, rfc3339};
 
-use crate::control::target::Target;
+use crate::cli::{InflightArgs, InflightCommand};
+use crate::commands::target::Target;
 use crate::exit::{self, CliError};
 use crate::global::Global;
 use crate::output::{Printer, printable};
 
 /// The default of the global `-f FILE`.
 const DEFAULT_FILE: &str = "tend.toml";
-
-/// Options of `tend inflight`.
-#[derive(Debug, clap::Args)]
-pub struct InflightArgs {
-    /// What to report or show.
-    #[command(subcommand)]
-    pub command: InflightCommand,
-
-    /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE; a program
-    /// under tend needs neither: TEND_STATE_DIR names its own app
-    #[arg(long, value_name = "NAME", global = true)]
-    pub name: Option<String>,
-}
-
-/// The `tend inflight` commands.
-#[derive(Debug, clap::Subcommand)]
-pub enum InflightCommand {
-    /// Report that the unit of work ID is in progress (again: keeps its start, updates its
-    /// label)
-    Begin {
-        /// The work's ID: 1 to 200 bytes, no control characters
-        #[arg(allow_hyphen_values = true)]
-        id: String,
-        /// A description for people (at most 1000 bytes)
-        #[arg(long, value_name = "TEXT")]
-        label: Option<String>,
-    },
-
-    /// Report that the unit of work ID is finished (an ID not in flight is no error)
-    Done {
-        /// The work's ID
-        #[arg(allow_hyphen_values = true)]
-        id: String,
-    },
-
-    /// List the work in flight and the work interrupted at this start of the app
-    List {
-        /// Print the control API's JSON (`GET /v1/inflight`, see docs/control-api.md)
-        #[arg(long)]
-        json: bool,
-    },
-}
 
 /// `tend inflight …`.
 ///

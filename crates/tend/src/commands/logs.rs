@@ -4,31 +4,12 @@
 
 use std::path::Path;
 
-use crate::control::target::Target;
+use crate::cli::LogsArgs;
+use crate::commands::target::Target;
 use crate::exit::{self, CliError};
 use crate::global::Global;
 use crate::output::Printer;
-use crate::tail::Tail;
-
-/// Options of `tend logs`.
-#[derive(Debug, clap::Args)]
-pub struct LogsArgs {
-    /// The program (default: every program, each line prefixed `name | `)
-    pub program: Option<String>,
-
-    /// Keep printing lines as they are appended, across rotations (like `tail -F`; `-f` is
-    /// tend's `--file`)
-    #[arg(short = 'F', long)]
-    pub follow: bool,
-
-    /// How many lines to print from the end of each program's log
-    #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 10)]
-    pub lines: usize,
-
-    /// The app by name (an app of `tend run` has no tend.toml), instead of -f FILE
-    #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
-}
+use tend_app::tail::Tail;
 
 /// `tend logs [PROGRAM] [-F] [-n N]`.
 ///
@@ -49,7 +30,7 @@ pub async fn logs(global: &Global, file: &Path, args: LogsArgs) -> Result<u8, Cl
             let known = target.programs.as_ref().is_none_or(|p| p.contains(name));
             if !known {
                 let list = target.programs.as_deref().unwrap_or_default();
-                return Err(CliError::error(crate::control::api::no_such_program(name, list)));
+                return Err(CliError::error(tend_app::control::api::no_such_program(name, list)));
             }
             let path = target.home.program_log(name);
             if target.programs.is_none() && !path.exists() && !args.follow {

@@ -8,91 +8,10 @@ use std::path::{Path, PathBuf};
 use tend_api::AppHome;
 use tend_service::{Logs, Service, ServiceError, Spec, State};
 
+use crate::cli::{ServiceArgs, ServiceCommand};
 use crate::exit::{self, CliError};
 use crate::global::Global;
 use crate::output::Printer;
-
-/// Options of `tend service`.
-#[derive(Debug, clap::Args)]
-pub struct ServiceArgs {
-    /// What to do.
-    #[command(subcommand)]
-    pub command: ServiceCommand,
-
-    /// The app by name instead of -f FILE (for status, logs, start, stop and uninstall when its
-    /// tend.toml is gone)
-    #[arg(long, value_name = "NAME", global = true)]
-    pub name: Option<String>,
-}
-
-/// The `tend service` subcommands.
-#[derive(Debug, clap::Subcommand)]
-pub enum ServiceCommand {
-    /// Print the definition `install` would write (unit file, plist or task XML), changing
-    /// nothing
-    #[command(after_help = "Examples:
-  tend service show -f app/tend.toml           the definition, on stdout (its location on stderr)
-  tend service show -f app/tend.toml --plan    the files and commands install would write and run")]
-    Show {
-        /// Print the steps `install` would take instead (files written, commands run)
-        #[arg(long)]
-        plan: bool,
-    },
-
-    /// Install the app as a service of your user and start it; run again to update it in place
-    #[command(
-        after_help = "Linux: a systemd user unit ~/.config/systemd/user/tend-<app>.service, \
-enabled (WantedBy=default.target) and started; it starts at login, and at boot once linger is \
-on (tend tries `loginctl enable-linger` and otherwise prints the command to run).
-macOS: a launchd agent ~/Library/LaunchAgents/dev.tend.<app>.plist, loaded at once and at login.
-Windows: a Task Scheduler task tend-<app>, run at logon; no administrator rights needed.
-Everywhere: tend is started again when it crashes or exits non-zero, not after a clean stop.
-
-Examples:
-  tend service install -f ~/bot/tend.toml
-  tend service status -f ~/bot/tend.toml
-  tend service logs -f ~/bot/tend.toml -F"
-    )]
-    Install {
-        /// Do not try to turn on systemd linger; only say whether it is needed
-        #[arg(long)]
-        no_linger: bool,
-
-        /// When the app already runs outside the service (`tend up`, `tend up -d`), stop it
-        /// first and hand it over to the service (without this, install refuses)
-        #[arg(long)]
-        replace: bool,
-    },
-
-    /// Stop the service and remove its definition
-    Uninstall,
-
-    /// Start the installed service
-    Start,
-
-    /// Stop the service (it starts again at the next login, or with `tend service start`)
-    Stop,
-
-    /// Say whether the service is installed, enabled, running (and, on Linux, whether linger is
-    /// on), then the service manager's own account
-    #[command(after_help = "Exit code: 0 when it is running; 3 when it is not installed or not \
-running.")]
-    Status,
-
-    /// Print the service's logs: the journal on Linux (when there is one), else tend's log
-    /// files (tend.log, the programs' logs, and service.log/service.err on macOS)
-    #[command(after_help = "Examples:
-  tend service logs -f app/tend.toml           the last 50 lines
-  tend service logs -f app/tend.toml -F        ... and keep following (Ctrl-C to stop)")]
-    Logs {
-        /// How many lines to print from the end
-        #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 50)]
-        lines: usize,
-        /// Keep printing lines as they come (`-f` is tend's `--file`)
-        #[arg(short = 'F', long)]
-        follow: bool,
-    },
-}
 
 /// `tend service …`.
 ///
@@ -107,7 +26,7 @@ pub async fn run(global: &Global, file: &Path, args: ServiceArgs) -> Result<u8, 
                     "show and install need the app's tend.toml: pass -f FILE instead of --name",
                 ));
             }
-            if crate::config::sanitize_name(name) != *name || name.is_empty() {
+            if tend_app::config::sanitize_name(name) != *name || name.is_empty() {
                 return Err(CliError::error(format!("--name: `{name}` is not an app name")));
             }
             spec_for_app(global, name).map_err(error)?
@@ -193,7 +112,7 @@ Status: tend service status {file_arg}    logs: tend service logs {file_arg}\n"
             }
             out.write(&summary(&state));
             let home = AppHome::new(&global.home, &app);
-            if let Some(failure) = crate::lifecycle::failure::last(&home) {
+            if let Some(failure) = tend_app::lifecycle::failure::last(&home) {
                 out.write(&format!("  last failure: {} {}\n", failure.at_text, failure.message));
             }
             if state.available && state.installed {
@@ -235,7 +154,7 @@ async fn hand_over(
     if service.is_running() || !tend_api::client::answers(&socket).await {
         return Ok(());
     }
-    let pid = crate::lifecycle::lock::read_pid(&home.pid_file())
+    let pid = tend_app::lifecycle::lock::read_pid(&home.pid_file())
         .map(|pid| format!(" (tend pid {pid})"))
         .unwrap_or_default();
     if !replace {
@@ -271,7 +190,8 @@ pub fn spec_for_config(global: &Global, file: &Path) -> Result<Spec, CliError> {
             file.display()
         )));
     }
-    let config = crate::config::Config::load(file).map_err(|e| CliError::error(e.to_string()))?;
+    let config =
+        tend_app::config::Config::load(file).map_err(|e| CliError::error(e.to_string()))?;
     let spec = spec_for_app(global, &config.name).map_err(|e| CliError::error(e.to_string()))?;
     let config_path = std::path::absolute(file)
         .map_err(|e| CliError::error(format!("cannot resolve {}: {e}", file.display())))?;
@@ -348,7 +268,7 @@ async fn logs(service: &Service, lines: usize, follow: bool) -> Result<u8, CliEr
             .map(|p| dir.join(format!("{p}.log"))),
     );
     let mut out = Printer::stdout();
-    let mut tail = crate::tail::Tail::new();
+    let mut tail = tend_app::tail::Tail::new();
     let mut shown = 0;
     for path in files {
         if !path.exists() && !follow {

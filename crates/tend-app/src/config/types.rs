@@ -60,8 +60,8 @@ impl Config {
     ///
     /// ```
     /// let text = "name = \"bot\"\n[programs.web]\ncommand = [unclosed\n";
-    /// assert!(tend::config::Config::parse(text, "x/tend.toml".as_ref()).is_err());
-    /// assert_eq!(tend::config::Config::partial_name(text, "x/tend.toml".as_ref()).as_deref(), Some("bot"));
+    /// assert!(tend_app::config::Config::parse(text, "x/tend.toml".as_ref()).is_err());
+    /// assert_eq!(tend_app::config::Config::partial_name(text, "x/tend.toml".as_ref()).as_deref(), Some("bot"));
     /// ```
     pub fn partial_name(text: &str, path: &Path) -> Option<String> {
         super::parse::partial_name(text, path)

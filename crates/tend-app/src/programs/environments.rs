@@ -97,7 +97,7 @@ impl Environments {
                     tracing::warn!(
                         "{app}: {:?} environment: {}",
                         env.env.kind(),
-                        crate::exit::chain(&e)
+                        crate::error::chain(&e)
                     );
                     continue;
                 }

@@ -1,13 +1,10 @@
-//! `tend reap`: end what crashed tends left behind.
+//! Ending what crashed tends left behind (`tend reap`, and every start of an app), and
+//! finding it without ending it.
 
 use std::time::Duration;
 
 use tend_api::AppHome;
 use tend_runner::{Environment as _, NativeEnvironment, RunRegistry};
-
-use crate::exit::CliError;
-use crate::global::Global;
-use crate::home;
 
 /// How long the processes of a tend that is gone get between SIGTERM and SIGKILL: short,
 /// since they were not stopped by their own tend and the next start waits for them. Every run
@@ -56,34 +53,4 @@ pub fn leftovers(app: &AppHome) -> Vec<Leftover> {
 /// `12 (web), 15 (worker)`: leftovers for a message.
 pub fn describe(leftovers: &[Leftover]) -> String {
     leftovers.iter().map(|l| format!("{} ({})", l.pid, l.program)).collect::<Vec<_>>().join(", ")
-}
-
-/// `tend reap [--name NAME]`.
-///
-/// # Errors
-/// When processes survive SIGKILL.
-pub async fn reap(global: &Global, only: Option<&str>) -> Result<u8, CliError> {
-    crate::logging::init(&global.level(), global.color, None);
-    let apps: Vec<AppHome> = match only {
-        Some(name) => vec![AppHome::new(&global.home, name)],
-        None => home::apps(&global.home),
-    };
-    let (mut ended, mut kept, mut survivors) = (0, 0, Vec::new());
-    for app in &apps {
-        let report = reap_app(app).await;
-        ended += report.processes_ended;
-        kept += report.records_kept;
-        survivors.extend(report.survivors);
-    }
-    println!(
-        "reaped {ended} process(es) in {} app(s); {kept} record(s) of running tends left alone",
-        apps.len()
-    );
-    if survivors.is_empty() {
-        Ok(crate::exit::SUCCESS)
-    } else {
-        Err(CliError::error(format!(
-            "processes {survivors:?} survived SIGKILL; check them with `ps -o pid,stat,cmd -p <pid>` (a process in state D waits on I/O)"
-        )))
-    }
 }

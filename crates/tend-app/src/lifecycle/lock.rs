@@ -228,7 +228,7 @@ fn confirmed_pid(path: &Path, file: &File) -> Option<u32> {
 ///
 /// ```
 /// let locks = "1: FLOCK  ADVISORY  WRITE 1417 fe:00:753934 0 EOF\n";
-/// assert_eq!(tend::lifecycle::lock::flock_holders(locks, 0xfe00, 753_934), [1417]);
+/// assert_eq!(tend_app::lifecycle::lock::flock_holders(locks, 0xfe00, 753_934), [1417]);
 /// ```
 pub fn flock_holders(locks: &str, dev: u64, ino: u64) -> Vec<u32> {
     let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);

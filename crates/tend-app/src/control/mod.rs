@@ -1,6 +1,6 @@
 //! The control API of a running app: an HTTP/JSON server on `$TEND_HOME/apps/<app>/tend.sock`
-//! (see `docs/control-api.md`), and which app a command means ([`target`]). The commands that
-//! use it are in [`crate::commands`]; its documents, address and client are [`tend_api`]'s.
+//! (see `docs/control-api.md`). The commands that use it are the binary's (`tend-cli`); its
+//! documents, address and client are [`tend_api`]'s.
 
 pub mod accept;
 pub mod api;
@@ -11,4 +11,3 @@ mod routes;
 pub mod server;
 #[cfg(unix)]
 pub mod socket;
-pub mod target;

@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use tend_api::AppHome;
 
-use crate::config::Config;
-use crate::exit::{self, CliError};
-use crate::global::Global;
+use crate::config::{Config, ConfigError};
 
 /// Set for the background tend that `tend up -d` starts.
 const CHILD_VAR: &str = "TEND_DETACHED_CHILD";
@@ -136,38 +134,86 @@ pub fn shell_word(text: &str) -> String {
     if plain { text.to_owned() } else { format!("'{}'", text.replace('\'', r"'\''")) }
 }
 
-/// `tend up -d`: starts the app in the background and waits until it answers.
+/// Why `tend up -d` could not start the app in the background.
+#[derive(Debug, thiserror::Error)]
+pub enum DetachError {
+    /// `tend.toml` cannot be read or has errors (reported here and now, not in a log file).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The app's state folder, or a folder above it, is open to other users.
+    #[error(transparent)]
+    NotPrivate(tend_fs::FsError),
+    /// The app's state folder cannot be created.
+    #[error("cannot create the state folder {}: {source}", dir.display())]
+    StateFolder {
+        /// The folder.
+        dir: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The tend binary cannot be found to start it again.
+    #[error("cannot tell where the tend binary is: {0}")]
+    CurrentExe(std::io::Error),
+    /// The file for the background tend's stderr cannot be opened.
+    #[error("cannot open {}: {source}", path.display())]
+    Stderr {
+        /// The file (`logs/up.err`).
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The background tend cannot be started.
+    #[error("cannot start tend in the background: {0}")]
+    Spawn(std::io::Error),
+    /// The background tend started but is not (or not wholly) ready: programs that are fatal,
+    /// an error it reported, its exit, or no answer in time; with where to look.
+    #[error("{message}")]
+    NotReady {
+        /// The app.
+        app: String,
+        /// The background tend's pid.
+        pid: u32,
+        /// What happened, and what to do.
+        message: String,
+    },
+}
+
+/// A background tend that answers, every program having had its first launch.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The app.
+    pub app: String,
+    /// The background tend's pid.
+    pub pid: u32,
+    /// The app's logs folder.
+    pub logs: std::path::PathBuf,
+    /// Whether its control API answers.
+    pub api: bool,
+}
+
+/// `tend up -d`: starts the app of `file` in the background (under `tend_home`) and waits
+/// until it answers.
 ///
 /// # Errors
 /// A configuration error, a tend that cannot be started, or a background tend that exited
-/// before it was ready (its error is shown, with the log path).
-pub async fn up(global: &Global, file: &Path) -> Result<u8, CliError> {
+/// before it was ready, or whose programs are fatal (the message says which, with the log
+/// paths).
+pub async fn up(tend_home: &Path, file: &Path) -> Result<Started, DetachError> {
     // A bad config is reported here and now, not in a log file.
-    let config = Config::load(file).map_err(|e| CliError::error(e.to_string()))?;
-    let home = AppHome::new(&global.home, &config.name);
-    home.check_private().map_err(|e| CliError::error(e.to_string()))?;
-    home.create().map_err(|e| {
-        CliError::error(format!("cannot create the state folder {}: {e}", home.dir.display()))
-    })?;
+    let config = Config::load(file)?;
+    let home = AppHome::new(tend_home, &config.name);
+    home.check_private().map_err(DetachError::NotPrivate)?;
+    home.create().map_err(|source| DetachError::StateFolder { dir: home.dir.clone(), source })?;
     let errors = home.logs().join("up.err");
     let started = spawn_child(&errors)?;
     let name = &config.name;
     let pid = started.child.id();
     let flag = file_flag(file);
     let see = format!("see {} and {}", home.tend_log().display(), errors.display());
+    let not_ready = |message: String| DetachError::NotReady { app: name.clone(), pid, message };
     match wait_ready(started, &home, READY_TIMEOUT).await {
         Ready::Said(Handshake::Ready { api, fatal, .. }) if fatal.is_empty() => {
-            let how = if api {
-                format!("`tend status{flag}`, `tend logs{flag} -F`, `tend down{flag}`")
-            } else {
-                "no control API (see tend.log)".to_owned()
-            };
-            println!(
-                "{name}: running in the background (pid {}); logs in {}; {how}",
-                pid,
-                home.logs().display()
-            );
-            Ok(exit::SUCCESS)
+            Ok(Started { app: name.clone(), pid, logs: home.logs(), api })
         }
         Ready::Said(Handshake::Ready { programs, fatal, .. }) => {
             let mut message = String::new();
@@ -188,11 +234,11 @@ pub async fn up(global: &Global, file: &Path) -> Result<u8, CliError> {
                     file.display()
                 ));
             }
-            Err(CliError::error(message))
+            Err(not_ready(message))
         }
         Ready::Said(Handshake::Failed { error }) => {
             let error = error.strip_prefix("tend: error: ").unwrap_or(&error);
-            Err(CliError::error(format!(
+            Err(not_ready(format!(
                 "{name}: the background tend failed before it was ready: {error}\n  {see}"
             )))
         }
@@ -200,13 +246,13 @@ pub async fn up(global: &Global, file: &Path) -> Result<u8, CliError> {
             let said = std::fs::read_to_string(&errors).unwrap_or_default();
             let said = said.lines().last().unwrap_or_default().trim();
             let said = said.strip_prefix("tend: error: ").unwrap_or(said);
-            Err(CliError::error(format!(
+            Err(not_ready(format!(
                 "{name}: the background tend exited ({}) before it was ready: {}\n  {see}",
                 code.map_or_else(|| "killed".to_string(), |c| format!("code {c}")),
                 if said.is_empty() { "it said nothing" } else { said },
             )))
         }
-        Ready::TimedOut => Err(CliError::error(format!(
+        Ready::TimedOut => Err(not_ready(format!(
             "{name}: the background tend (pid {}) did not answer within {}; it may still be \
              starting: see {} (stop it with `tend down{flag}`)",
             pid,
@@ -224,13 +270,12 @@ enum Ready {
     TimedOut,
 }
 
-fn spawn_child(errors: &Path) -> Result<crate::os::Background, CliError> {
-    let exe = std::env::current_exe()
-        .map_err(|e| CliError::error(format!("cannot tell where the tend binary is: {e}")))?;
+fn spawn_child(errors: &Path) -> Result<crate::os::Background, DetachError> {
+    let exe = std::env::current_exe().map_err(DetachError::CurrentExe)?;
     // Appended to, never truncated: launchers that race each other each hear their own
     // background tend through their own pipe, and none wipes what another one wrote.
     let stderr = tend_fs::open_private_append(errors)
-        .map_err(|e| CliError::error(format!("cannot open {}: {e}", errors.display())))?;
+        .map_err(|source| DetachError::Stderr { path: errors.to_path_buf(), source })?;
     let mut command = std::process::Command::new(exe);
     command
         .args(std::env::args_os().skip(1))
@@ -238,8 +283,7 @@ fn spawn_child(errors: &Path) -> Result<crate::os::Background, CliError> {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(stderr);
-    crate::os::spawn_background(command, READY_FD_VAR)
-        .map_err(|e| CliError::error(format!("cannot start tend in the background: {e}")))
+    crate::os::spawn_background(command, READY_FD_VAR).map_err(DetachError::Spawn)
 }
 
 /// Waits for the background tend's handshake, its exit, or the timeout.

@@ -7,10 +7,10 @@ use std::time::Duration;
 use tend_api::client::{self, ClientError, Response};
 use tend_api::{AppHome, address};
 
-use crate::config::Config;
 use crate::exit::{self, CliError};
 use crate::global::Global;
-use crate::home;
+use tend_app::config::Config;
+use tend_app::home;
 
 /// The app a command is about.
 #[derive(Debug, Clone)]
@@ -37,17 +37,17 @@ impl Target {
     /// An invalid `--name`, no such file, or a broken file whose app cannot be told (exit 1).
     pub fn resolve(global: &Global, file: &Path, app: Option<&str>) -> Result<Target, CliError> {
         if let Some(name) = app {
-            let clean = crate::config::sanitize_name(name);
+            let clean = tend_app::config::sanitize_name(name);
             if clean != name || name.is_empty() {
                 return Err(CliError::error(format!("--name: `{name}` is not an app name")));
             }
             return Ok(Target {
                 home: AppHome::new(&global.home, name),
                 programs: None,
-                hint: format!(" --name {}", crate::detach::shell_word(name)),
+                hint: format!(" --name {}", tend_app::detach::shell_word(name)),
             });
         }
-        let hint = crate::detach::file_flag(file);
+        let hint = tend_app::detach::file_flag(file);
         if !file.exists() {
             if let Some(home) = AppHome::from_state_dir_env() {
                 return Ok(Target { home, programs: None, hint: String::new() });
@@ -64,7 +64,7 @@ impl Target {
                 hint,
             }),
             Err(error) => {
-                let Some(name) = broken_file_app(&global.home, file) else {
+                let Some(name) = tend_app::home::broken_file_app(&global.home, file) else {
                     return Err(CliError::error(format!(
                         "{error}\n  cannot tell which app {} is while it has errors, and no app in \
                          {} was started from it; fix it, or pass --name NAME (apps: {})",
@@ -140,26 +140,6 @@ impl Target {
             }
         }
     }
-}
-
-/// The app of a `tend.toml` that has errors: the app whose `state.json` records this file,
-/// else the partial read of its name, if an app of that name exists.
-pub fn broken_file_app(tend_home: &Path, file: &Path) -> Option<String> {
-    let wanted = std::path::absolute(file).ok()?;
-    let apps = home::apps(tend_home);
-    let recorded = apps.iter().find(|app| {
-        crate::lifecycle::state::load(&app.state_file())
-            .ok()
-            .and_then(|loaded| loaded.state)
-            .and_then(|state| state.config)
-            .is_some_and(|config| config == wanted)
-    });
-    if let Some(app) = recorded {
-        return Some(app.app.clone());
-    }
-    let text = std::fs::read_to_string(file).ok()?;
-    let name = Config::partial_name(&text, file)?;
-    apps.iter().any(|app| app.app == name).then_some(name)
 }
 
 /// The names of the apps under `tend_home`, for messages: `a, b`, or `none`.

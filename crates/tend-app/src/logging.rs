@@ -25,8 +25,8 @@ pub fn level(verbose: u8, quiet: bool) -> &'static str {
 /// thins only the terminal.
 ///
 /// ```
-/// assert_eq!(tend::logging::file_level("warn"), "info");
-/// assert_eq!(tend::logging::file_level("debug"), "debug");
+/// assert_eq!(tend_app::logging::file_level("warn"), "info");
+/// assert_eq!(tend_app::logging::file_level("debug"), "debug");
 /// ```
 pub fn file_level(level: &str) -> &str {
     match level {

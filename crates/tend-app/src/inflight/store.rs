@@ -146,7 +146,7 @@ fn recover_at(home: &AppHome, kind: StartupKind, max_age: Duration, now: SystemT
             // Keep the items for the next start rather than lose them.
             tracing::warn!(
                 "{app}: cannot hand over the interrupted work (no TEND_RECOVERY): {}",
-                crate::exit::chain(&e)
+                crate::error::chain(&e)
             );
             remove_stale(&recovery_path);
             let state = InflightState::new(path, journal, Vec::new());
@@ -166,7 +166,7 @@ fn recover_at(home: &AppHome, kind: StartupKind, max_age: Duration, now: SystemT
         remove_stale(&recovery_path);
     }
     if existed && let Err(e) = tend_fs::write_json(&path, &Journal::default()) {
-        tracing::warn!("{app}: cannot clear {}: {}", path.display(), crate::exit::chain(&e));
+        tracing::warn!("{app}: cannot clear {}: {}", path.display(), crate::error::chain(&e));
     }
     let state = InflightState::new(path, Journal::default(), plan.interrupted);
     Recovered { file, state: std::sync::Arc::new(state) }
@@ -182,7 +182,7 @@ fn load(path: &Path) -> Option<(Journal, bool)> {
         Err(e) => {
             tracing::error!(
                 "{}; in-flight work is not recorded in this run",
-                crate::exit::chain(&e)
+                crate::error::chain(&e)
             );
             return None;
         }
@@ -204,7 +204,7 @@ fn load(path: &Path) -> Option<(Journal, bool)> {
             Err(e) => {
                 tracing::error!(
                     "{} ({problem}); in-flight work is not recorded in this run",
-                    crate::exit::chain(&e)
+                    crate::error::chain(&e)
                 );
                 None
             }

@@ -22,7 +22,7 @@ const MAX_REASON: usize = 200;
 /// programs of the next start as `TEND_RESTART_CONTEXT`.
 ///
 /// ```
-/// # use tend::lifecycle::restart::RestartRequest;
+/// # use tend_app::lifecycle::restart::RestartRequest;
 /// let request = RestartRequest::new("deploy", Some(serde_json::json!({"version": "1.2"})));
 /// assert_eq!(request.reason, "deploy");
 /// ```

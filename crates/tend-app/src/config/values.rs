@@ -66,7 +66,7 @@ const INTERPRETERS: [&str; 16] = [
 /// message says to pass `--name`.
 ///
 /// ```
-/// use tend::config::run_name;
+/// use tend_app::config::run_name;
 /// let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
 /// assert_eq!(run_name(&words("/usr/bin/python3 -u a.py --port 1")).unwrap(), "a");
 /// assert_eq!(run_name(&words("python3 -m http.server 8000")).unwrap(), "http.server");

@@ -1,15 +1,14 @@
-//! Running an app in the foreground: `tend up` and `tend run`.
+//! Running an app in the foreground ([`App::run`]): what `tend up` and `tend run` do.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tend_api::AppHome;
-use tend_supervisor::{Event, EventKind, Exit, ProgramState, Snapshot, Supervisor};
+use tend_supervisor::{Event, EventKind, ProgramState, Snapshot, Supervisor};
 
 use crate::config::Config;
-use crate::exit::{self, CliError};
-use crate::global::Global;
+use crate::error::AppError;
 use crate::lifecycle::lock::AppLock;
 use crate::lifecycle::restart;
 use crate::lifecycle::startup::Startup;
@@ -17,61 +16,135 @@ use crate::programs::environments::Environments;
 use crate::programs::launch::AppContext;
 use crate::terminal::Terminal;
 
-/// How the app was started: it decides the exit code.
+/// The app runtime: [`App::run`] runs one app until it is stopped, its programs end, or a
+/// restart of the whole app is asked for.
+#[derive(Debug)]
+pub struct App;
+
+/// Where the app to run comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// `tend up`: the app of a `tend.toml`; with `watch`, edits of the file are applied to the
+    /// running app (`--watch-config`, see [`crate::reload`]).
+    File {
+        /// The `tend.toml`.
+        path: PathBuf,
+        /// Reload the file when it changes.
+        watch: bool,
+    },
+    /// `tend run`: an app made in memory (see [`Config::for_command`](crate::config::Config)).
+    Config(Config),
+}
+
+impl Source {
+    /// The app of the `tend.toml` at `path`, not reloaded.
+    pub fn file(path: impl Into<PathBuf>) -> Source {
+        Source::File { path: path.into(), watch: false }
+    }
+}
+
+/// How to run an app.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    /// The tend home (`TEND_HOME`): the app's state is in `<tend_home>/apps/<name>`.
+    pub tend_home: PathBuf,
+    /// The app.
+    pub source: Source,
+    /// Stop a tend that already runs this app and take its place (`--replace`).
+    pub replace: bool,
+    /// Colour the programs' output on the terminal.
+    pub color: bool,
+    /// Print nothing of the programs' output on the terminal (`-q`).
+    pub quiet: bool,
+    /// The level filter for tend's own events (`info`, `debug`, …; see [`crate::logging`]).
+    pub log_level: String,
+}
+
+impl AppOptions {
+    /// Options for `source` under `tend_home`: no `--replace`, no colour, output shown, level
+    /// `info`.
+    pub fn new(tend_home: impl Into<PathBuf>, source: Source) -> AppOptions {
+        AppOptions {
+            tend_home: tend_home.into(),
+            source,
+            replace: false,
+            color: false,
+            quiet: false,
+            log_level: crate::logging::level(0, false).to_string(),
+        }
+    }
+}
+
+/// How a run of an app ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A stop signal or `tend down` stopped every program.
+    Stopped,
+    /// Every program ended on its own (done, or fatal): their last state.
+    Finished(Vec<Snapshot>),
+    /// A restart of the whole app was asked for, every program is stopped, and tend runs under
+    /// a service manager, which starts it again once it exits with
+    /// [`SERVICE_RESTART_CODE`](crate::lifecycle::restart::SERVICE_RESTART_CODE). (Outside a
+    /// service manager, tend executes itself again instead, and [`App::run`] never returns.)
+    RestartByServiceManager,
+}
+
+impl App {
+    /// Runs the app of `options` until it is stopped, its programs end, or it restarts.
+    ///
+    /// # Errors
+    /// A configuration error, a state folder that cannot be used, an app already running
+    /// (without `replace`), or a restart by executing tend again that fails. Every error is
+    /// written to the app's `tend.log` too, once the app is known.
+    pub async fn run(options: AppOptions) -> Result<Outcome, AppError> {
+        match options.source.clone() {
+            Source::File { path, watch } => {
+                let config = match Config::load(&path) {
+                    Ok(config) => config,
+                    Err(e) => {
+                        report_broken_file(&options, &path, &e.to_string());
+                        return Err(AppError::Config(e));
+                    }
+                };
+                let how = Invocation {
+                    mode: Mode::Up,
+                    hint: crate::detach::file_flag(&path),
+                    file: Some(path.clone()),
+                };
+                run_app(&options, config, how, watch.then_some(path.as_path())).await
+            }
+            Source::Config(config) => {
+                let how = Invocation {
+                    mode: Mode::Run,
+                    hint: format!(" --name {}", crate::detach::shell_word(&config.name)),
+                    file: None,
+                };
+                run_app(&options, config, how, None).await
+            }
+        }
+    }
+}
+
+/// The app of a broken `tend.toml` is known when it ran from this file before: its log hears
+/// of the error too.
+fn report_broken_file(options: &AppOptions, file: &Path, message: &str) {
+    if let Some(name) = crate::home::broken_file_app(&options.tend_home, file) {
+        let home = AppHome::new(&options.tend_home, &name);
+        if home.check_private().is_ok() && home.create().is_ok() {
+            crate::logging::init(&options.log_level, options.color, Some(&home.tend_log()));
+            crate::lifecycle::failure::report(&home, message);
+        }
+    }
+}
+
+/// How the app was started: `tend up` or `tend run`, for the hints in messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Up,
     Run,
 }
 
-/// `tend up`.
-///
-/// # Errors
-/// A configuration error (exit 1), or a state folder that cannot be created.
-/// With `watch_config`, `file` is reloaded when it changes (see [`crate::reload`]).
-pub async fn up(
-    global: &Global,
-    file: &Path,
-    replace: bool,
-    watch_config: bool,
-) -> Result<u8, CliError> {
-    let config = match Config::load(file) {
-        Ok(config) => config,
-        Err(e) => {
-            let message = e.to_string();
-            // The app is known when it ran from this file before: its log hears of it too.
-            if let Some(name) = crate::control::target::broken_file_app(&global.home, file) {
-                let home = AppHome::new(&global.home, &name);
-                if home.check_private().is_ok() && home.create().is_ok() {
-                    crate::logging::init(&global.level(), global.color, Some(&home.tend_log()));
-                    crate::lifecycle::failure::report(&home, &message);
-                }
-            }
-            return Err(CliError::error(message));
-        }
-    };
-    let how = Invocation {
-        mode: Mode::Up,
-        hint: crate::detach::file_flag(file),
-        file: Some(file.to_path_buf()),
-    };
-    run_app(global, config, how, replace, watch_config.then_some(file)).await
-}
-
-/// `tend run`: the one-program app `config` (see [`crate::cli::RunArgs::config`]).
-///
-/// # Errors
-/// A state folder that cannot be created, or a start that fails.
-pub async fn run(global: &Global, config: Config, replace: bool) -> Result<u8, CliError> {
-    let how = Invocation {
-        mode: Mode::Run,
-        hint: format!(" --name {}", crate::detach::shell_word(&config.name)),
-        file: None,
-    };
-    run_app(global, config, how, replace, None).await
-}
-
-/// How this app was started, for the exit code and for the hints in messages.
+/// How this app was started, for the hints in messages.
 struct Invocation {
     mode: Mode,
     /// How later commands name the app: ` -f FILE`, ` --name NAME`, or nothing for the
@@ -93,59 +166,49 @@ impl Invocation {
 }
 
 async fn run_app(
-    global: &Global,
+    options: &AppOptions,
     config: Config,
     how: Invocation,
-    replace: bool,
     watch_config: Option<&Path>,
-) -> Result<u8, CliError> {
+) -> Result<Outcome, AppError> {
     if let Some(message) = crate::programs::unavailable_runner(&config) {
-        return Err(CliError::error(message));
+        return Err(AppError::UnavailableRunner(message));
     }
-    let home = AppHome::new(&global.home, &config.name);
+    let home = AppHome::new(&options.tend_home, &config.name);
     // Before anything in it is created, read or appended to (tend.log included).
-    home.check_private().map_err(|e| CliError::error(e.to_string()))?;
-    home.create().map_err(|e| {
-        CliError::error(format!(
-            "cannot create the state folder {}: {e}; set TEND_HOME or --home to a writable folder",
-            home.dir.display()
-        ))
-    })?;
-    crate::logging::init(&global.level(), global.color, Some(&home.tend_log()));
-    let result = supervise(global, config, &home, how, replace, watch_config).await;
-    if let Err(e) = &result
-        && !e.message.is_empty()
-    {
-        // Into tend.log too (the terminal gets it from `main`): a service's tend that cannot
-        // start says why where `tend service logs` looks.
-        crate::lifecycle::failure::report(&home, &e.message);
+    home.check_private().map_err(AppError::NotPrivate)?;
+    home.create().map_err(|source| AppError::StateFolder { dir: home.dir.clone(), source })?;
+    crate::logging::init(&options.log_level, options.color, Some(&home.tend_log()));
+    let result = supervise(options, config, &home, how, watch_config).await;
+    if let Err(e) = &result {
+        // Into tend.log too (the terminal gets it from the binary): a service's tend that
+        // cannot start says why where `tend service logs` looks.
+        crate::lifecycle::failure::report(&home, &e.to_string());
     }
     result
 }
 
 /// Runs the app whose state folder `home` is set up and whose log is open.
 async fn supervise(
-    global: &Global,
+    options: &AppOptions,
     config: Config,
     home: &AppHome,
     how: Invocation,
-    replace: bool,
     watch_config: Option<&Path>,
-) -> Result<u8, CliError> {
+) -> Result<Outcome, AppError> {
     let home = home.clone();
-    let mode = how.mode;
     // Before anything starts: an app that cannot fit under the descriptor limit says so now,
     // never program by program.
     let api_connections = crate::descriptors::prepare(&config)
-        .map_err(|e| CliError::error(format!("{}: {e}", config.name)))?;
+        .map_err(|message| AppError::Descriptors { app: config.name.clone(), message })?;
     // One instance per app, before anything is reaped or started; held until tend exits.
     let command = how.command();
-    let lock = AppLock::acquire(&home.pid_file(), replace)
-        .await
-        .map_err(|e| CliError::error(e.explain(&config.name, &command, &how.hint)))?;
-    let startup = Startup::begin(&home, how.file.as_deref()).map_err(|e| {
-        CliError::error(format!("{}: cannot record the start: {}", config.name, exit::chain(&e)))
+    let lock = AppLock::acquire(&home.pid_file(), options.replace).await.map_err(|source| {
+        let message = source.explain(&config.name, &command, &how.hint);
+        AppError::Lock { source, message }
     })?;
+    let startup = Startup::begin(&home, how.file.as_deref())
+        .map_err(|source| AppError::RecordStart { app: config.name.clone(), source })?;
     tracing::info!("{}: startup kind {}", config.name, startup.kind);
     // In-flight work the previous run left open: handed over as TEND_RECOVERY where it applies.
     let recovered = crate::inflight::recover(&home, startup.kind, config.inflight.max_age);
@@ -164,11 +227,11 @@ async fn supervise(
     // patient program.
     let orphan_grace =
         config.programs.iter().map(|p| p.stop.grace).max().unwrap_or(Duration::from_secs(10));
-    let terminal = Terminal::new(global.color, global.quiet);
+    let terminal = Terminal::new(options.color, options.quiet);
     let context = Arc::new(AppContext {
         home: home.clone(),
         startup_kind: startup.kind.as_str().into(),
-        tend_home: global.home.clone(),
+        tend_home: options.tend_home.clone(),
         folder: config.folder.clone(),
         recovery: recovered.file.clone(),
         restart_context,
@@ -233,7 +296,7 @@ async fn supervise(
     let outcome = loop {
         tokio::select! {
             Some(event) = events.recv() => log_event(&event),
-            finals = &mut idle => break Outcome::Idle(finals),
+            finals = &mut idle => break Ended::Idle(finals),
             Some(request) = restart_requests.recv() => {
                 tracing::info!(
                     "{}: restart of the app requested ({}); stopping every program",
@@ -242,15 +305,15 @@ async fn supervise(
                 );
                 // Written first: if tend dies while stopping, the next start still gets it.
                 if let Err(e) = restart::write_sentinel(&home, &request) {
-                    tracing::error!("cannot record the restart request: {}", exit::chain(&e));
+                    tracing::error!("cannot record the restart request: {}", crate::error::chain(&e));
                 }
                 stop_all(&supervisor, &mut events, &mut stop_signals).await;
-                break Outcome::Restart;
+                break Ended::Restart;
             }
             signal = stop_signals.recv() => {
                 tracing::info!("{signal}: stopping every program");
                 stop_all(&supervisor, &mut events, &mut stop_signals).await;
-                break Outcome::Stopped;
+                break Ended::Stopped;
             }
         }
     };
@@ -262,13 +325,13 @@ async fn supervise(
     environments.shutdown(&config.name, orphan_grace).await;
     control.close().await;
     if let Err(e) = startup.finish() {
-        tracing::warn!("cannot record the clean shutdown: {}", exit::chain(&e));
+        tracing::warn!("cannot record the clean shutdown: {}", crate::error::chain(&e));
     }
     terminal.finish();
     match outcome {
-        Outcome::Stopped => Ok(exit::SUCCESS),
-        Outcome::Idle(finals) => Ok(exit_code(mode, &finals)),
-        Outcome::Restart => {
+        Ended::Stopped => Ok(Outcome::Stopped),
+        Ended::Idle(finals) => Ok(Outcome::Finished(finals)),
+        Ended::Restart => {
             let under_manager =
                 crate::lifecycle::startup::under_service_manager(|key| std::env::var(key).ok());
             match restart::comeback(under_manager) {
@@ -278,17 +341,14 @@ async fn supervise(
                         config.name,
                         restart::SERVICE_RESTART_CODE
                     );
-                    Ok(restart::SERVICE_RESTART_CODE)
+                    Ok(Outcome::RestartByServiceManager)
                 }
                 restart::Comeback::ReExecute => {
                     tracing::info!("{}: starting again", config.name);
                     // The next image takes the lock again.
                     drop(lock);
-                    let e = restart::re_execute();
-                    Err(CliError::error(format!(
-                        "{}: cannot execute tend again: {e}; start it with `{command}`",
-                        config.name
-                    )))
+                    let source = restart::re_execute();
+                    Err(AppError::ReExecute { app: config.name.clone(), command, source })
                 }
             }
         }
@@ -336,49 +396,22 @@ async fn stop_all(
 fn publish_restart_context(
     home: &AppHome,
     context: Option<&serde_json::Value>,
-) -> Result<Option<PathBuf>, CliError> {
+) -> Result<Option<PathBuf>, AppError> {
     if let Some(serde_json::Value::Object(sentinel)) = context
         && let Some(reason) = sentinel.get("reason").and_then(|r| r.as_str())
     {
         tracing::info!("{}: restarted because: {reason}", home.app);
     }
-    restart::publish_context(home, context).map_err(|e| {
-        CliError::error(format!(
-            "{}: cannot hand over the restart context: {}",
-            home.app,
-            exit::chain(&e)
-        ))
-    })
+    restart::publish_context(home, context)
+        .map_err(|source| AppError::RestartContext { app: home.app.clone(), source })
 }
 
-enum Outcome {
+/// Why the app's main loop ended.
+enum Ended {
     Idle(Vec<Snapshot>),
     Stopped,
     /// A restart of the whole app was requested; every program is stopped.
     Restart,
-}
-
-/// `tend up`: 1 if any program is fatal, else 0. `tend run`: the program's last exit code
-/// (128+N for signal N), or 1 if it never ran.
-fn exit_code(mode: Mode, finals: &[Snapshot]) -> u8 {
-    match mode {
-        Mode::Up => {
-            if finals.iter().any(|s| s.state == ProgramState::Fatal) {
-                exit::ERROR
-            } else {
-                exit::SUCCESS
-            }
-        }
-        Mode::Run => match finals.first() {
-            Some(Snapshot { state: ProgramState::Stopped, .. }) => exit::SUCCESS,
-            Some(Snapshot { last_exit: Some(exit), .. }) => shell_code(*exit),
-            _ => exit::ERROR,
-        },
-    }
-}
-
-fn shell_code(exit: Exit) -> u8 {
-    u8::try_from(exit.shell_code().rem_euclid(256)).unwrap_or(exit::ERROR)
 }
 
 fn log_event(event: &Event) {
@@ -424,9 +457,8 @@ struct StopSignals {
 }
 
 impl StopSignals {
-    fn new() -> Result<Self, CliError> {
-        let signals = crate::os::StopSignals::listen()
-            .map_err(|e| CliError::error(format!("cannot listen for signals: {e}")))?;
+    fn new() -> Result<Self, AppError> {
+        let signals = crate::os::StopSignals::listen().map_err(AppError::Signals)?;
         let (requester, requests) = tokio::sync::mpsc::unbounded_channel();
         Ok(StopSignals { signals, requests, requester })
     }

@@ -213,7 +213,7 @@ async fn inflight_list(State(shared): State<AppState>) -> Json<InflightList> {
 
 fn inflight_error(e: &tend_api::inflight::InflightError) -> Response {
     let code = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    error(code, crate::exit::chain(e))
+    error(code, crate::error::chain(e))
 }
 
 /// `POST /v1/inflight`: 201 with the item when it is new, 200 when it was open already.

@@ -46,7 +46,7 @@ impl Journal {
     ///
     /// ```
     /// use std::time::{Duration, SystemTime};
-    /// use tend::inflight::Journal;
+    /// use tend_app::inflight::Journal;
     ///
     /// let mut journal = Journal::default();
     /// let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
@@ -145,8 +145,8 @@ pub struct RecoveryPlan {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use tend::inflight::{Journal, plan};
-/// use tend::lifecycle::startup::StartupKind;
+/// use tend_app::inflight::{Journal, plan};
+/// use tend_app::lifecycle::startup::StartupKind;
 ///
 /// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
 /// let mut journal = Journal::default();

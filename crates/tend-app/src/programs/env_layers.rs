@@ -89,7 +89,7 @@ pub fn from_files(
 /// What a user should read when a dotenv file cannot be read: the file, why, and what to do.
 pub fn unreadable(error: &tend_fs::FsError) -> String {
     let tend_fs::FsError::Io { path, source, .. } = error else {
-        return crate::exit::chain(error);
+        return crate::error::chain(error);
     };
     let shown = path.display();
     if path.is_dir() {
@@ -107,7 +107,7 @@ pub fn unreadable(error: &tend_fs::FsError) -> String {
              private (`chown $USER {shown} && chmod 600 {shown}`)"
         );
     }
-    crate::exit::chain(error)
+    crate::error::chain(error)
 }
 
 /// Combines the layers by precedence. `inherited` is tend's own environment, `files` the

@@ -59,7 +59,8 @@ impl ProgramLauncher {
     }
 
     async fn start(&self, ctx: LaunchContext) -> Result<Box<dyn Child>, LaunchError> {
-        let plain = |e: &(dyn std::error::Error + 'static)| LaunchError::new(crate::exit::chain(e));
+        let plain =
+            |e: &(dyn std::error::Error + 'static)| LaunchError::new(crate::error::chain(e));
         let env = self.env.as_ref().map_err(|message| LaunchError::new(message.clone()))?;
         let env = env.prepared().await.map_err(|e| plain(&e))?;
         let mut spec = CommandSpec::new(self.program.command.clone(), self.program.dir.clone());
@@ -89,7 +90,7 @@ impl ProgramLauncher {
         });
         env.spawn(spec)
             .await
-            .map_err(|e| LaunchError::new(env_layers::mask(&crate::exit::chain(&e), &secrets)))
+            .map_err(|e| LaunchError::new(env_layers::mask(&crate::error::chain(&e), &secrets)))
     }
 }
 
@@ -164,8 +165,8 @@ pub fn tend_vars(
 ///
 /// ```
 /// use tend_supervisor::Exit;
-/// assert_eq!(tend::programs::launch::last_exit_text(Exit::Code(3)), "exit:3");
-/// assert_eq!(tend::programs::launch::last_exit_text(Exit::Signal(9)), "signal:KILL");
+/// assert_eq!(tend_app::programs::launch::last_exit_text(Exit::Code(3)), "exit:3");
+/// assert_eq!(tend_app::programs::launch::last_exit_text(Exit::Signal(9)), "signal:KILL");
 /// ```
 pub fn last_exit_text(exit: Exit) -> String {
     match exit {

@@ -36,3 +36,23 @@ pub fn apps(home: &Path) -> Vec<AppHome> {
     apps.sort_by(|a, b| a.app.cmp(&b.app));
     apps
 }
+
+/// The app of a `tend.toml` that has errors: the app whose `state.json` records this file,
+/// else the partial read of its name, if an app of that name exists.
+pub fn broken_file_app(tend_home: &Path, file: &Path) -> Option<String> {
+    let wanted = std::path::absolute(file).ok()?;
+    let apps = apps(tend_home);
+    let recorded = apps.iter().find(|app| {
+        crate::lifecycle::state::load(&app.state_file())
+            .ok()
+            .and_then(|loaded| loaded.state)
+            .and_then(|state| state.config)
+            .is_some_and(|config| config == wanted)
+    });
+    if let Some(app) = recorded {
+        return Some(app.app.clone());
+    }
+    let text = std::fs::read_to_string(file).ok()?;
+    let name = crate::config::Config::partial_name(&text, file)?;
+    apps.iter().any(|app| app.app == name).then_some(name)
+}
