@@ -1,11 +1,21 @@
 //! Running an app in the foreground ([`App::run`]): what `tend up` and `tend run` do.
+//!
+//! - `options`: what to run and how ([`AppOptions`], [`Source`]) and how it ended ([`Outcome`]);
+//! - `events`: the supervisor's events and the stop signals, as tend's own log sees them.
+
+mod events;
+mod options;
+
+pub use options::{AppOptions, Outcome, Source};
+
+use events::{StopSignals, log_event};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tend_api::AppHome;
-use tend_supervisor::{Event, EventKind, ProgramState, Snapshot, Supervisor};
+use tend_supervisor::{ProgramState, Snapshot, Supervisor};
 
 use crate::config::Config;
 use crate::error::AppError;
@@ -20,74 +30,6 @@ use crate::terminal::Terminal;
 /// restart of the whole app is asked for.
 #[derive(Debug)]
 pub struct App;
-
-/// Where the app to run comes from.
-#[derive(Debug, Clone)]
-pub enum Source {
-    /// `tend up`: the app of a `tend.toml`; with `watch`, edits of the file are applied to the
-    /// running app (`--watch-config`, see [`crate::reload`]).
-    File {
-        /// The `tend.toml`.
-        path: PathBuf,
-        /// Reload the file when it changes.
-        watch: bool,
-    },
-    /// `tend run`: an app made in memory (see [`Config::for_command`](crate::config::Config)).
-    Config(Config),
-}
-
-impl Source {
-    /// The app of the `tend.toml` at `path`, not reloaded.
-    pub fn file(path: impl Into<PathBuf>) -> Source {
-        Source::File { path: path.into(), watch: false }
-    }
-}
-
-/// How to run an app.
-#[derive(Debug, Clone)]
-pub struct AppOptions {
-    /// The tend home (`TEND_HOME`): the app's state is in `<tend_home>/apps/<name>`.
-    pub tend_home: PathBuf,
-    /// The app.
-    pub source: Source,
-    /// Stop a tend that already runs this app and take its place (`--replace`).
-    pub replace: bool,
-    /// Colour the programs' output on the terminal.
-    pub color: bool,
-    /// Print nothing of the programs' output on the terminal (`-q`).
-    pub quiet: bool,
-    /// The level filter for tend's own events (`info`, `debug`, …; see [`crate::logging`]).
-    pub log_level: String,
-}
-
-impl AppOptions {
-    /// Options for `source` under `tend_home`: no `--replace`, no colour, output shown, level
-    /// `info`.
-    pub fn new(tend_home: impl Into<PathBuf>, source: Source) -> AppOptions {
-        AppOptions {
-            tend_home: tend_home.into(),
-            source,
-            replace: false,
-            color: false,
-            quiet: false,
-            log_level: crate::logging::level(0, false).to_string(),
-        }
-    }
-}
-
-/// How a run of an app ended.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// A stop signal or `tend down` stopped every program.
-    Stopped,
-    /// Every program ended on its own (done, or fatal): their last state.
-    Finished(Vec<Snapshot>),
-    /// A restart of the whole app was asked for, every program is stopped, and tend runs under
-    /// a service manager, which starts it again once it exits with
-    /// [`SERVICE_RESTART_CODE`](crate::lifecycle::restart::SERVICE_RESTART_CODE). (Outside a
-    /// service manager, tend executes itself again instead, and [`App::run`] never returns.)
-    RestartByServiceManager,
-}
 
 impl App {
     /// Runs the app of `options` until it is stopped, its programs end, or it restarts.
@@ -412,66 +354,4 @@ enum Ended {
     Stopped,
     /// A restart of the whole app was requested; every program is stopped.
     Restart,
-}
-
-fn log_event(event: &Event) {
-    let name = &event.program;
-    match &event.kind {
-        EventKind::Spawned { pid, restart_count: 0, .. } => {
-            tracing::info!("{name}: started (pid {})", pid.unwrap_or_default());
-        }
-        EventKind::Spawned { pid, restart_count, reason } => tracing::info!(
-            "{name}: started (pid {}, restart {restart_count}, reason {})",
-            pid.unwrap_or_default(),
-            reason.as_str()
-        ),
-        EventKind::Exited { exit, uptime } => {
-            tracing::info!("{name}: exited with {exit} after {}", tend_api::human(*uptime));
-        }
-        EventKind::BackingOff { delay, attempt } => {
-            tracing::warn!("{name}: restarting in {} (attempt {attempt})", tend_api::human(*delay));
-        }
-        EventKind::RestartingNow { reason } => {
-            tracing::info!("{name}: restarting now ({})", reason.as_str());
-        }
-        EventKind::Fatal { crashes, within, last_exit } => match last_exit {
-            Some(_) => tracing::error!(
-                "{name}: fatal: crashed {crashes} time(s) within {}; not restarting (see its log, then `tend up` again)",
-                tend_api::human(*within)
-            ),
-            None => tracing::error!("{name}: fatal: it cannot be started; not retrying"),
-        },
-        EventKind::Done { exit } => tracing::info!("{name}: done ({exit})"),
-        EventKind::Stopped => tracing::info!("{name}: stopped"),
-        EventKind::SpawnFailed { error } => {
-            tracing::error!("{name}: cannot start: {}", error.message());
-        }
-    }
-}
-
-/// SIGINT and SIGTERM (Ctrl-C elsewhere), and stop requests (the control API's `tend down`).
-struct StopSignals {
-    signals: crate::os::StopSignals,
-    requests: tokio::sync::mpsc::UnboundedReceiver<&'static str>,
-    requester: tokio::sync::mpsc::UnboundedSender<&'static str>,
-}
-
-impl StopSignals {
-    fn new() -> Result<Self, AppError> {
-        let signals = crate::os::StopSignals::listen().map_err(AppError::Signals)?;
-        let (requester, requests) = tokio::sync::mpsc::unbounded_channel();
-        Ok(StopSignals { signals, requests, requester })
-    }
-
-    /// Where a stop request (with its reason) goes: it stops the app as a signal does.
-    fn requester(&self) -> tokio::sync::mpsc::UnboundedSender<&'static str> {
-        self.requester.clone()
-    }
-
-    async fn recv(&mut self) -> &'static str {
-        tokio::select! {
-            why = self.signals.recv() => why,
-            Some(why) = self.requests.recv() => why,
-        }
-    }
 }
