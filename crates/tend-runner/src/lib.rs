@@ -90,6 +90,8 @@
 
 mod adopted;
 mod child;
+#[cfg(feature = "docker")]
+mod docker;
 mod end;
 mod environment;
 mod envvars;
@@ -109,6 +111,11 @@ mod tree;
 
 pub use adopted::{ShutdownReport, end_adopted_orphans};
 pub use child::{Child, ChildId, StopReport};
+#[cfg(feature = "docker")]
+pub use docker::{
+    ContainerOwner, DockerEnvironment, DockerError, DockerMount, DockerSpec, OWNER_FILE,
+    Prepared as DockerPrepared, exit_of as docker_exit, fingerprint as docker_fingerprint,
+};
 pub use end::Exit;
 pub use environment::{BoxFuture, Environment, RunnerKind};
 pub use envvars::EnvVars;

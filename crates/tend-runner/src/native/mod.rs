@@ -10,6 +10,8 @@
 mod child;
 mod spawn;
 
+pub(crate) use spawn::new_token;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
