@@ -174,6 +174,27 @@ async fn runs_and_forwards_lines() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdin_is_attached_when_asked() {
+    use tokio::io::AsyncWriteExt as _;
+    let Some(docker) = daemon().await else { return };
+    let image = image(&docker).await;
+    let (app, _cleanup) = app("stdin");
+    let env = DockerEnvironment::new(spec_of(&app, image));
+    let sink = MemorySink::default();
+    let mut spec = sh("while read -r line; do echo \"got $line\"; done; echo eof");
+    spec.output(Arc::new(sink.clone()));
+    let mut input = spec.stdin_pipe().unwrap();
+    let child = env.spawn(spec).await.unwrap();
+    input.write_all(b"one\ntwo\n").await.unwrap();
+    input.shutdown().await.unwrap();
+    drop(input);
+    assert_eq!(tokio::time::timeout(LIMIT, child.wait()).await.unwrap().unwrap(), Exit::Code(0));
+    let lines: Vec<String> = sink.lines().into_iter().map(|(_, l)| l).collect();
+    assert_eq!(lines, ["got one", "got two", "eof"]);
+    env.shutdown(Duration::from_secs(2)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_codes_and_signals_are_reported_as_natively() {
     let Some(docker) = daemon().await else { return };
     let image = image(&docker).await;
