@@ -373,12 +373,18 @@ fn a_dead_socket_says_no_daemon() {
         if socket.ends_with("closed.sock") {
             drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
         }
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
+        let run = std::process::Command::new(std::env::current_exe().unwrap())
             .args(["a_dead_socket_says_no_daemon", "--exact", "--nocapture"])
             .env(CHILD, "1")
             .env("DOCKER_HOST", format!("unix://{}", socket.display()))
-            .status()
+            .output()
             .unwrap();
-        assert!(status.success(), "with DOCKER_HOST at {}", socket.display());
+        assert!(
+            run.status.success(),
+            "with DOCKER_HOST at {}:\n{}{}",
+            socket.display(),
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
     }
 }
