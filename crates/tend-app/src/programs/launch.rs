@@ -11,7 +11,7 @@ use tend_api::AppHome;
 use tend_runner::{Child, CommandSpec, Exit, OutputSink, RecordSpec, RunRegistry, StopPolicy};
 use tend_supervisor::{BoxFuture, LaunchContext, LaunchError, Launcher, Running};
 
-use crate::config::ProgramConfig;
+use crate::config::{ProgramConfig, Runner};
 use crate::programs::env_layers;
 use crate::programs::environments::AppEnvironment;
 
@@ -34,6 +34,8 @@ pub struct AppContext {
     pub restart_context: Option<PathBuf>,
     /// The programs' log files that cannot be written now (`tend status` shows them).
     pub log_health: crate::program_log::LogHealth,
+    /// The `[docker]` table, if the app has one: its `env` goes to docker programs.
+    pub docker: Option<crate::config::DockerConfig>,
 }
 
 /// Starts runs of one configured program in its environment.
@@ -107,9 +109,12 @@ pub struct Start<'a> {
 
 /// The whole environment of one start of `program`, each variable with where it comes from,
 /// by precedence (lowest first): dotenv files, tend's own environment (`inherited`), the
-/// config's `env`, tend's variables. The one place this is computed: spawns and `tend env`
-/// both use it, so `tend env` shows what a program gets. (`TEND_RUN_ID` is added by the runner
-/// at each spawn.)
+/// config's `env`, tend's variables. For a `runner = "docker"` program: dotenv files, the
+/// `[docker]` table's `env`, the program's `env`, tend's variables with their paths as the
+/// container sees them (`TEND_STATE_DIR=/tend/state`); tend's own environment is not passed
+/// into a container (see [`env_layers`]). The one place this is computed: spawns and
+/// `tend env` both use it, so `tend env` shows what a program gets. (`TEND_RUN_ID` is added by
+/// the runner at each spawn.)
 ///
 /// # Errors
 /// A dotenv file that exists but cannot be read.
@@ -122,12 +127,19 @@ pub fn program_environment(
     let files = env_layers::dotenv_files(&app.tend_home, &app.folder, program);
     let file_vars = env_layers::from_files(&app.dotenv, &files)?;
     let tend = tend_vars(app, program, start.restart_count, start.reason, start.last_exit);
-    Ok(env_layers::combine(&tend, &program.env, inherited, file_vars))
+    if program.runner != Runner::Docker {
+        return Ok(env_layers::combine(&tend, &program.env, inherited, file_vars));
+    }
+    let none = std::collections::BTreeMap::new();
+    let docker = app.docker.as_ref().map_or(&none, |docker| &docker.env);
+    let layers = [(docker, env_layers::Source::Docker), (&program.env, env_layers::Source::Config)];
+    Ok(env_layers::layered(file_vars, &layers, &tend))
 }
 
 /// The variables tend gives a program (`TEND_*`), for a start with `restart_count` and
 /// `reason`, its previous run having ended with `last_exit`. `TEND_RUN_ID` is added by the
-/// runner at each spawn.
+/// runner at each spawn. The paths are the host's, or for a `runner = "docker"` program the
+/// container's (under [`crate::docker::STATE_TARGET`]).
 pub fn tend_vars(
     app: &AppContext,
     program: &ProgramConfig,
@@ -136,10 +148,15 @@ pub fn tend_vars(
     last_exit: Option<Exit>,
 ) -> Vec<(String, String)> {
     let home = &app.home;
+    let path = |path: &std::path::Path| match program.runner {
+        Runner::Docker => crate::docker::container_path(path, &app.folder, &home.dir)
+            .unwrap_or_else(|| path.to_string_lossy().into_owned()),
+        _ => path.to_string_lossy().into_owned(),
+    };
     [
         ("TEND_APP", home.app.clone()),
         ("TEND_PROGRAM", program.name.clone()),
-        ("TEND_STATE_DIR", home.dir.to_string_lossy().into_owned()),
+        ("TEND_STATE_DIR", path(&home.dir)),
         ("TEND_STARTUP_KIND", app.startup_kind.clone()),
         ("TEND_RESTART_COUNT", restart_count.to_string()),
         ("TEND_RESTART_REASON", reason.to_string()),
@@ -150,12 +167,8 @@ pub fn tend_vars(
         ("TEND_LAST_EXIT", last_exit.map(last_exit_text).unwrap_or_default()),
     ]
     .into_iter()
-    .chain(app.recovery.iter().map(|p| ("TEND_RECOVERY", p.to_string_lossy().into_owned())))
-    .chain(
-        app.restart_context
-            .iter()
-            .map(|p| ("TEND_RESTART_CONTEXT", p.to_string_lossy().into_owned())),
-    )
+    .chain(app.recovery.iter().map(|p| ("TEND_RECOVERY", path(p))))
+    .chain(app.restart_context.iter().map(|p| ("TEND_RESTART_CONTEXT", path(p))))
     .map(|(k, v)| (k.to_string(), v))
     .collect()
 }
