@@ -189,7 +189,7 @@ startup kind and the items that were still in flight (younger than [inflight] ma
 Exit code: 3 when the app is not running.")]
     Inflight(InflightArgs),
 
-    /// The app's Docker container, as the [docker] table of tend.toml describes it
+    /// The app's Docker container, as the `[docker]` table of tend.toml describes it
     #[command(after_help = "Examples:
   tend docker dockerfile                       the Dockerfile of [docker] build, on stdout
   tend docker dockerfile -f bot/tend.toml > Dockerfile
@@ -365,7 +365,7 @@ pub struct DockerArgs {
 /// The `tend docker` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum DockerCommand {
-    /// Print the Dockerfile tend builds the app's image from ([docker] build: FROM base, the
+    /// Print the Dockerfile tend builds the app's image from (`[docker] build`: FROM base, the
     /// extras' apt and pip packages, then steps), changing nothing
     #[command(
         after_help = "The extras install in dependency order (`needs` first): one apt layer \

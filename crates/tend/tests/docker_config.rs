@@ -163,7 +163,7 @@ fn docker_dockerfile_prints_the_dockerfile_of_the_build() {
              dockerfile` prints it).",
             "# Extras, in install order: python, pytorch-cpu, ocr, git",
             "FROM debian:bookworm-slim",
-            "USER root",
+            "USER 0",
         ]
     );
     let at = |needle: &str| line_index(&done.stdout, needle);

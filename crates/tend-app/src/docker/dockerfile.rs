@@ -12,7 +12,8 @@ const CONSTRAINTS: &str = "/tmp/tend-constraints.txt";
 /// The Dockerfile that builds the image of `build`:
 ///
 /// 1. `FROM` the base image;
-/// 2. `USER root` (when anything follows), so that packages install whatever the base's user;
+/// 2. `USER 0` (root, by number: an image without `/etc/passwd` has no `root` to look up),
+///    when anything follows, so that packages install whatever the base's user;
 ///    the container's user is `[docker] user`, chosen when it is created;
 /// 3. one apt layer with every apt package of the resolved extras (sorted, each once);
 /// 4. one pip layer per custom index (`pip_index`), in the order the extras resolve, then one
@@ -40,7 +41,7 @@ pub fn dockerfile(build: &DockerBuild, registry: &Registry) -> Result<String, Ex
     if extras.is_empty() && build.steps.is_empty() {
         return Ok(out);
     }
-    out.push_str("USER root\n");
+    out.push_str("USER 0\n");
 
     let mut apt: Vec<&str> =
         extras.iter().flat_map(|(_, extra)| extra.apt.iter().map(String::as_str)).collect();

@@ -229,3 +229,70 @@ impl Running for RunningChild {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{Config, DockerConfig};
+
+    fn context(folder: &Path, tend_home: &Path, docker: Option<DockerConfig>) -> AppContext {
+        let home = AppHome::new(tend_home, "bot");
+        AppContext {
+            recovery: Some(home.dir.join("recovery.json")),
+            restart_context: Some(home.dir.join("restart-context.json")),
+            home,
+            startup_kind: "start".into(),
+            tend_home: tend_home.to_path_buf(),
+            folder: folder.to_path_buf(),
+            dotenv: Arc::new(DotenvCache::new()),
+            log_health: crate::program_log::LogHealth::default(),
+            docker,
+        }
+    }
+
+    fn values(vars: &BTreeMap<String, env_layers::Var>) -> BTreeMap<&str, (&str, String)> {
+        vars.values().map(|v| (v.key.as_str(), (v.value.as_str(), v.source.to_string()))).collect()
+    }
+
+    #[test]
+    fn a_docker_program_gets_container_paths_and_no_host_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let (folder, tend_home) = (dir.path().join("app"), dir.path().join("home"));
+        let text = "[programs.web]\ncommand = \"x\"\nrunner = \"docker\"\nenv = { A = \"program\" }\n\
+                    [programs.native]\ncommand = \"x\"\nenv = { A = \"program\" }\n\
+                    [docker]\nimage = \"busybox\"\nenv = { A = \"docker\", B = \"docker\" }\n";
+        let config = Config::parse(text, &folder.join("tend.toml")).unwrap();
+        let app = context(&folder, &tend_home, config.docker.as_deref().cloned());
+        let start = Start { restart_count: 2, reason: "crash", last_exit: Some(Exit::Code(3)) };
+        let inherited: BTreeMap<String, String> =
+            [("PATH".to_owned(), "/host/bin".to_owned())].into();
+
+        let web = program_environment(&app, &config.programs[0], &start, &inherited).unwrap();
+        let web = values(&web);
+        assert_eq!(web["A"], ("program", "config".into()));
+        assert_eq!(web["B"], ("docker", "config [docker]".into()));
+        assert_eq!(web["TEND_STATE_DIR"].0, "/tend/state");
+        assert_eq!(web["TEND_RECOVERY"].0, "/tend/state/recovery.json");
+        assert_eq!(web["TEND_RESTART_CONTEXT"].0, "/tend/state/restart-context.json");
+        assert_eq!(web["TEND_LAST_EXIT"].0, "exit:3");
+        assert!(!web.contains_key("PATH"), "the host's PATH stays out of the container");
+
+        // A native program of the same app: host paths, tend's environment, no [docker] env.
+        let native = program_environment(&app, &config.programs[1], &start, &inherited).unwrap();
+        let native = values(&native);
+        let state = app.home.dir.to_string_lossy().into_owned();
+        assert_eq!(native["TEND_STATE_DIR"].0, state);
+        assert_eq!(native["PATH"], ("/host/bin", "environment".into()));
+        assert!(!native.contains_key("B"));
+
+        // Without a [docker] table (an error elsewhere), still no host environment.
+        let bare = context(&folder, &tend_home, None);
+        let web = program_environment(&bare, &config.programs[0], &start, &inherited).unwrap();
+        assert!(!web.contains_key("PATH") && !web.contains_key("B"));
+    }
+}
