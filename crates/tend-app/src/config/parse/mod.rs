@@ -7,10 +7,13 @@
 //!
 //! This module holds the entry points and the walk's shared state; `fields` reads generic
 //! values (strings, durations, tables) and builds diagnostics, `root` the top-level tables,
-//! `program` one `[programs.NAME]` table, `docker` the `[docker]` table.
+//! `program` one `[programs.NAME]` table, `docker` the `[docker]` table (`mounts` its mounts,
+//! `extras` its extras).
 
 mod docker;
+mod extras;
 mod fields;
+mod mounts;
 mod program;
 mod root;
 
