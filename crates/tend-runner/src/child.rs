@@ -14,7 +14,7 @@ pub enum ChildId {
         /// The leader's start time (see [`ProcInfo::start_time`]).
         start_time: u64,
     },
-    /// An exec in a container (the Docker environment, not available yet).
+    /// An exec in a container (the Docker environment).
     Exec {
         /// The container's id.
         container: String,

@@ -15,7 +15,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub enum RunnerKind {
     /// Directly on this machine ([`crate::NativeEnvironment`]).
     Native,
-    /// Inside a Docker container (not available yet).
+    /// Inside the app's Docker container (`DockerEnvironment`, feature `docker`).
     Docker,
     /// Inside a Nix dev shell (not available yet).
     Nix,

@@ -50,6 +50,11 @@ pub enum RunnerError {
     /// Writing or removing a run record failed.
     #[error("run record")]
     Record(#[from] tend_fs::FsError),
+    /// The Docker environment failed (no daemon, permission denied on its socket, image
+    /// missing or unfit, an API call failed).
+    #[cfg(feature = "docker")]
+    #[error(transparent)]
+    Docker(#[from] crate::DockerError),
     /// An I/O error while inspecting or signalling processes.
     #[error("{action}")]
     Io {

@@ -3,8 +3,8 @@
 //! - [`Environment`]: somewhere to run processes. [`spawn`](Environment::spawn) takes a
 //!   [`CommandSpec`] (plain data: argv, working directory, variables, [`StopPolicy`], output
 //!   sink, stdin/stdout pipes and the [`RecordSpec`] for the run record) and returns a
-//!   [`Child`]. [`NativeEnvironment`] runs them on this machine; Docker and Nix environments
-//!   will implement the same trait (see [The seam](#the-seam)).
+//!   [`Child`]. [`NativeEnvironment`] runs them on this machine, [`DockerEnvironment`] in an
+//!   app's container; a Nix environment will implement the same trait (see [The seam](#the-seam)).
 //! - [`Child`]: one started process, whatever its environment: its [`ChildId`], `pid`, `wait`,
 //!   `stop` (a [`StopReport`]) and `stats`. A native child runs in a process group of its own;
 //!   stopping it sends the stop signal to the whole tree, waits a bounded grace period, then
@@ -46,18 +46,69 @@
 //!   leader's pid and start time; the run record is written by the forked child before
 //!   `exec`; stop ends the group, everything carrying the run token and (on Linux) orphans
 //!   adopted as subreaper; leftovers of a tend that is gone are found from the run records.
-//! - **Docker** (to come): `prepare` builds or pulls the image and starts one container per
-//!   app, labelled with the app (`tend.app=<app>`); `spawn` is a `docker exec` of the argv in
-//!   that container, with the spec's variables and working directory, its output forwarded to
-//!   the same [`OutputSink`]; the child is a [`ChildId::Exec`]; `stop` sends the stop signal
-//!   to the exec's process, waits the grace, then kills it; `stats` come from the container.
-//!   `reap_leftovers` removes the containers carrying the app's label whose tend is gone,
-//!   and `shutdown` removes the app's container. No run record or pid tree is needed.
+//! - **Docker** (`docker/`, the default-on `docker` feature): see [The Docker
+//!   environment](#the-docker-environment).
 //! - **Nix** (to come): native with a materialised dev-shell environment. `prepare` evaluates
 //!   the dev shell once (`nix print-dev-env`) into variables; `spawn` lays the spec's
 //!   variables over them and hands the spec to [`NativeEnvironment`], so every native
 //!   guarantee (run record, tree kill, survivors reported) holds; `reap_leftovers` is the
 //!   native one, and `ensure_binary` searches the shell's PATH.
+//!
+//! # The Docker environment
+//!
+//! [`DockerEnvironment`] (feature `docker`, on by default) runs an app's programs in one
+//! long-lived container of its own, through the Docker Engine API ([bollard]; never the
+//! `docker` CLI). It speaks API 1.41 (Docker Engine 20.10) or later: the client's version is
+//! lowered to the daemon's when that is older, and a daemon older than 1.41 is refused.
+//!
+//! - **What defines the container** is a [`DockerSpec`] (plain data: app, image, bind mounts,
+//!   network `host` by default, an init as PID 1 by default, the user — the host `uid:gid` on
+//!   Linux by default — and variables for every run). [`docker_fingerprint`] digests the parts
+//!   that define the container; the variables are not among them: they are given to each run
+//!   through the exec API, so they never show in `docker inspect` and changing one recreates
+//!   nothing.
+//! - **`prepare`** connects (a typed [`DockerError`] tells no daemon, permission denied on the
+//!   socket, and a missing image apart, each saying what to do), then makes sure
+//!   `tend-<app>` runs: labelled `tend.managed`, `tend.app`, `tend.fingerprint`,
+//!   `tend.image_id` and the creating tend's identity (`tend.owner.pid`,
+//!   `tend.owner.start_time`, `tend.owner.boot_id`). The same fingerprint and image id reuse
+//!   the container, anything else recreates it. Labels cannot change on a live container, so
+//!   the *current* owner is written to [`OWNER_FILE`] inside it (through the archive API, no
+//!   shell needed): a reusing tend adopts the container by rewriting that file, and reaping
+//!   reads it (falling back to the labels). A container whose current owner is another tend
+//!   that still runs is refused. In a reused container everything but its init and keep-alive
+//!   is ended first (TERM, a grace, SIGKILL): it was left by an earlier tend's runs. The image
+//!   must have `/bin/sh` (checked before the container starts), `grep`, `sleep` and `/proc`;
+//!   otherwise `prepare` refuses it and says why ([`DockerError::ImageUnfit`]).
+//! - **`spawn`** is an exec of `/bin/sh -c WRAPPER tend-run ARGV…` with stdout and stderr
+//!   attached (stdin when the spec asks): the wrapper prints its pid inside the container on
+//!   its first stdout line and `exec`s the program, which therefore leads the exec's own
+//!   process group (runc makes every exec a session leader). A program not on the container's
+//!   PATH is [`RunnerError::BinaryNotFound`], as natively. The other output goes through the
+//!   same line forwarding as a native run ([`OutputSink`], [`LineSplitter`]). Variables —
+//!   the spec's, the run's, `TEND_RUN_ID`, `TEND_APP`, `TEND_PROGRAM` — go in the exec's
+//!   `Env`, never on a command line: the container's and the exec's arguments hold only the
+//!   wrapper and the program's own argv.
+//! - **The end** of a run is the daemon's `exec_die` event (with a poll every 2 s should an
+//!   event be missed); its exit code becomes an [`Exit`] by [`docker_exit`]: the daemon
+//!   reports a death by signal N as 128 + N, so 129–192 read as [`Exit::Signal`] (a program
+//!   that itself exits 129–192 reads as a signal death too, as in `docker` and Kubernetes; the
+//!   restart table treats both as a crash, and 42 is never ambiguous). As natively, what the
+//!   program leaves behind is ended when it exits.
+//! - **`stop`** runs a stop script inside the container: the stop signal to the program's
+//!   process group and to every process carrying the run's token (which finds `setsid`
+//!   escapees), the grace, SIGKILL, then a check; survivors are reported in the
+//!   [`StopReport`]. The script runs as the programs' user.
+//! - **`reap_leftovers`** removes this app's tend containers whose current owner is gone
+//!   (pid + start time + boot id, never a bare pid), after a polite sweep; **`shutdown`**
+//!   ends what is left in the container (TERM, grace, SIGKILL) and removes it.
+//!
+//! Not covered yet: stats of a run in a container ([`Child::stats`] is `None`); several
+//! containers per app; Podman; remote daemons over TLS (`DOCKER_HOST=tcp://` may work but is
+//! not tested). The container name is per app, so two `TEND_HOME`s with the same app name on
+//! one daemon share it: the second is refused while the first runs.
+//!
+//! [bollard]: https://docs.rs/bollard
 //!
 //! # Theory of operation
 //!
@@ -90,6 +141,8 @@
 
 mod adopted;
 mod child;
+#[cfg(feature = "docker")]
+mod docker;
 mod end;
 mod environment;
 mod envvars;
@@ -109,6 +162,11 @@ mod tree;
 
 pub use adopted::{ShutdownReport, end_adopted_orphans};
 pub use child::{Child, ChildId, StopReport};
+#[cfg(feature = "docker")]
+pub use docker::{
+    ContainerOwner, DockerEnvironment, DockerError, DockerMount, DockerSpec, OWNER_FILE,
+    Prepared as DockerPrepared, exit_of as docker_exit, fingerprint as docker_fingerprint,
+};
 pub use end::Exit;
 pub use environment::{BoxFuture, Environment, RunnerKind};
 pub use envvars::EnvVars;

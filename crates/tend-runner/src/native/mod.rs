@@ -10,6 +10,9 @@
 mod child;
 mod spawn;
 
+#[cfg(feature = "docker")]
+pub(crate) use spawn::new_token;
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -152,7 +152,8 @@ async fn drain(forwarders: Vec<tokio::task::JoinHandle<()>>) {
     }
 }
 
-fn new_token() -> String {
+/// A new random run token (`TEND_RUN_ID`).
+pub(crate) fn new_token() -> String {
     let bytes: [u8; 16] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -152,3 +152,9 @@ pub fn set_subreaper() -> io::Result<()> {
 pub async fn exited(pid: u32) {
     super::poll_exited(pid).await;
 }
+
+/// Off Linux a container runs as its image's user (Docker Desktop maps file ownership itself).
+#[cfg_attr(not(feature = "docker"), allow(dead_code))]
+pub(crate) fn current_user_ids() -> Option<String> {
+    None
+}

@@ -161,3 +161,7 @@ pub(crate) fn reap_orphans_on_sigchld() -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Where the Docker daemon listens unless `DOCKER_HOST` says otherwise.
+#[cfg_attr(not(feature = "docker"), allow(dead_code))]
+pub(crate) const DEFAULT_DOCKER_HOST: &str = "unix:///var/run/docker.sock";
