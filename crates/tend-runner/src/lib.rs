@@ -164,8 +164,11 @@ pub use adopted::{ShutdownReport, end_adopted_orphans};
 pub use child::{Child, ChildId, StopReport};
 #[cfg(feature = "docker")]
 pub use docker::{
-    ContainerOwner, DockerEnvironment, DockerError, DockerMount, DockerSpec, OWNER_FILE,
-    Prepared as DockerPrepared, exit_of as docker_exit, fingerprint as docker_fingerprint,
+    BuildProgress as DockerBuildProgress, ContainerOwner, ContextFile as DockerContextFile,
+    DockerEnvironment, DockerError, DockerMount, DockerSpec, FAILURE_LINES as DOCKER_FAILURE_LINES,
+    ImageBuild as DockerImageBuild, OWNER_FILE, Prepared as DockerPrepared,
+    build_image as docker_build_image, exit_of as docker_exit, fingerprint as docker_fingerprint,
+    image_present as docker_image_present, parse_step as docker_build_step,
 };
 pub use end::Exit;
 pub use environment::{BoxFuture, Environment, RunnerKind};

@@ -12,8 +12,9 @@ use bollard::Docker;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use futures_util::StreamExt as _;
 use tend_runner::{
-    CommandSpec, ContainerOwner, DockerEnvironment, DockerError, DockerSpec, Environment as _,
-    Exit, MemorySink, RunRegistry, RunnerError, Stream,
+    CommandSpec, ContainerOwner, DockerBuildProgress, DockerContextFile, DockerEnvironment,
+    DockerError, DockerImageBuild, DockerSpec, Environment as _, Exit, MemorySink, RunRegistry,
+    RunnerError, Stream,
 };
 use tokio::io::AsyncBufReadExt as _;
 
@@ -350,6 +351,105 @@ async fn an_image_that_is_not_there_is_named() {
     let err = env.prepare_container().await.unwrap_err();
     assert!(matches!(err, DockerError::ImageMissing { .. }), "{err:?}");
     assert!(err.to_string().contains("tend-runner-test-no-such-image:0"), "{err}");
+}
+
+/// A unique image tag for a test, and a guard that removes the image however the test ends.
+fn test_tag(name: &str) -> (String, ImageCleanup) {
+    let tag = format!("tend-runner-test-{name}-{}:1", std::process::id());
+    (tag.clone(), ImageCleanup(tag))
+}
+
+struct ImageCleanup(String);
+
+impl Drop for ImageCleanup {
+    fn drop(&mut self) {
+        let tag = self.0.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                if let Ok(docker) = Docker::connect_with_defaults() {
+                    let options = bollard::query_parameters::RemoveImageOptions {
+                        force: true,
+                        ..Default::default()
+                    };
+                    let _ = docker.remove_image(&tag, Some(options), None).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_is_built_step_by_step_with_its_output_and_its_files() {
+    let Some(docker) = daemon().await else { return };
+    let base = image(&docker).await;
+    let (tag, _cleanup) = test_tag("build");
+    assert!(!tend_runner::docker_image_present(&tag).await.unwrap());
+    let build = DockerImageBuild {
+        tag: tag.clone(),
+        dockerfile: format!(
+            "FROM {base}\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt && echo built-here\n"
+        ),
+        files: vec![DockerContextFile {
+            path: "hello.txt".into(),
+            data: b"hello from the context\n".to_vec(),
+            mode: 0o644,
+        }],
+        timeout: LIMIT,
+    };
+    let mut steps = Vec::new();
+    let mut lines = Vec::new();
+    tend_runner::docker_build_image(&build, &mut |progress| match progress {
+        DockerBuildProgress::Step { number, total, instruction } => {
+            steps.push(format!("{number}/{total} {instruction}"));
+        }
+        DockerBuildProgress::Line(line) => lines.push(line.to_owned()),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        steps,
+        [
+            format!("1/3 FROM {base}"),
+            "2/3 COPY hello.txt /hello.txt".to_owned(),
+            "3/3 RUN cat /hello.txt && echo built-here".to_owned(),
+        ]
+    );
+    assert!(lines.iter().any(|l| l == "hello from the context"), "{lines:?}");
+    assert!(lines.iter().any(|l| l == "built-here"), "{lines:?}");
+    assert!(tend_runner::docker_image_present(&tag).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_build_names_its_step_and_shows_its_last_lines() {
+    let Some(docker) = daemon().await else { return };
+    let base = image(&docker).await;
+    let (tag, _cleanup) = test_tag("badbuild");
+    let build = DockerImageBuild {
+        tag: tag.clone(),
+        dockerfile: format!(
+            "FROM {base}\nRUN echo fine\nRUN echo about-to-fail && exit 3\nRUN echo never\n"
+        ),
+        files: Vec::new(),
+        timeout: LIMIT,
+    };
+    let err = tend_runner::docker_build_image(&build, &mut |_| {}).await.unwrap_err();
+    let DockerError::BuildFailed { step, last_lines, .. } = &err else {
+        panic!("not a build failure: {err:?}")
+    };
+    assert_eq!(step.as_deref(), Some("Step 3/4 : RUN echo about-to-fail && exit 3"));
+    assert!(last_lines.iter().any(|l| l == "about-to-fail"), "{last_lines:?}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "building image `{tag}` (Step 3/4 : RUN echo about-to-fail && exit 3) failed: "
+        )),
+        "{text}"
+    );
+    assert!(text.contains("returned a non-zero code: 3"), "{text}");
+    assert!(text.contains("\n    about-to-fail"), "{text}");
+    assert!(!tend_runner::docker_image_present(&tag).await.unwrap());
 }
 
 /// `DOCKER_HOST` at a socket nothing listens on: "no daemon", not a hang or a panic. Runs in a

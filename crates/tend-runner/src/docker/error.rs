@@ -60,9 +60,59 @@ pub enum DockerError {
         #[source]
         source: bollard::errors::Error,
     },
+    /// An image build failed: at which step, why, and the last lines of its output.
+    #[error("{}", build_failure(image, step.as_deref(), &format!("failed: {message}"), last_lines))]
+    BuildFailed {
+        /// The image being built.
+        image: String,
+        /// The step that failed (`Step 3/5 : RUN make`), if one had begun.
+        step: Option<String>,
+        /// The builder's error.
+        message: String,
+        /// The last lines of the build's output.
+        last_lines: Vec<String>,
+    },
+    /// An image build took longer than it may.
+    #[error(
+        "{}",
+        build_failure(
+            image,
+            step.as_deref(),
+            &format!("did not finish within {}s (each extra adds to the timeout)", timeout.as_secs()),
+            last_lines
+        )
+    )]
+    BuildTimedOut {
+        /// The image being built.
+        image: String,
+        /// How long it was given.
+        timeout: std::time::Duration,
+        /// The step it was in.
+        step: Option<String>,
+        /// The last lines of the build's output.
+        last_lines: Vec<String>,
+    },
     /// The in-container wrapper of a run did not answer as expected.
     #[error("docker: starting the run in the container: {0}")]
     Wrapper(String),
+}
+
+/// `building image `x` failed at Step 2/3 : RUN make: …`, then the last lines, indented.
+fn build_failure(image: &str, step: Option<&str>, what: &str, last_lines: &[String]) -> String {
+    let mut text = format!("building image `{image}`");
+    if let Some(step) = step {
+        text.push_str(&format!(" ({step})"));
+    }
+    text.push(' ');
+    text.push_str(what);
+    if !last_lines.is_empty() {
+        text.push_str("\n  its last lines of output:");
+        for line in last_lines {
+            text.push_str("\n    ");
+            text.push_str(line);
+        }
+    }
+    text
 }
 
 impl DockerError {

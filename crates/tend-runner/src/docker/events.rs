@@ -13,6 +13,9 @@ use tokio::sync::watch;
 #[derive(Debug, Default)]
 pub(crate) struct ExecEvents {
     waiters: Mutex<HashMap<String, watch::Sender<bool>>>,
+    /// Turns `true` if the event stream ends (the daemon went away): waiters then ask the
+    /// daemon themselves.
+    lost: watch::Sender<bool>,
 }
 
 impl ExecEvents {
@@ -42,7 +45,10 @@ impl ExecEvents {
                     events.died(&exec);
                 }
             }
-            tracing::debug!("docker event stream ended; exec ends are found by polling");
+            tracing::debug!("docker event stream ended; exec ends are found by asking the daemon");
+            if let Some(events) = weak.upgrade() {
+                events.lost.send_replace(true);
+            }
         });
         events
     }
@@ -54,6 +60,11 @@ impl ExecEvents {
             waiters.insert(exec.to_string(), tx);
         }
         rx
+    }
+
+    /// A receiver that turns `true` once the event stream has ended (no `exec_die` will come).
+    pub(crate) fn lost(&self) -> watch::Receiver<bool> {
+        self.lost.subscribe()
     }
 
     /// Forgets `exec`.

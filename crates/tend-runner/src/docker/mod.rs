@@ -8,7 +8,9 @@
 //! - `scripts`: the POSIX shell scripts run inside (run wrapper, stop, sweep, probe).
 //! - `spawn` and `child`: a run as an exec, its output, its end and its stop.
 //! - `events`: the daemon's `exec_die` events, which tell a run's end without polling.
+//! - `build`: building an image from a tar context, with its steps and lines as they come.
 
+mod build;
 mod child;
 mod connect;
 mod container;
@@ -27,6 +29,9 @@ use std::time::Duration;
 use bollard::Docker;
 use tokio::sync::Mutex;
 
+pub use build::{
+    BuildProgress, ContextFile, FAILURE_LINES, ImageBuild, build_image, image_present, parse_step,
+};
 pub use child::exit_of;
 pub use error::DockerError;
 pub use owner::{ContainerOwner, OWNER_FILE};

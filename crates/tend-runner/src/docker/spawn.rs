@@ -24,7 +24,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long output may take to drain after a run ended.
 const DRAIN: Duration = Duration::from_secs(2);
 
-/// How often a waiter asks the daemon, should an `exec_die` event go missing.
+/// How often a waiter asks the daemon once the event stream is gone (never while it flows).
 const POLL: Duration = Duration::from_secs(2);
 
 /// The buffer between the exec's stream and the line splitters.
@@ -184,7 +184,7 @@ pub(super) async fn spawn(
     let events = Arc::clone(&ready.events);
     let exec_id = exec.clone();
     tokio::spawn(async move {
-        let code = wait_exec(&waiter, &exec_id, died).await;
+        let code = wait_exec(&waiter, &exec_id, died, events.lost()).await;
         events.unregister(&exec_id);
         if !waiter.stop_requested.load(Ordering::SeqCst) {
             // The program is gone: like a native run, nothing of it outlives it.
@@ -200,11 +200,24 @@ pub(super) async fn spawn(
     Ok(DockerChild { id, host_pid, shared })
 }
 
-/// Waits for `exec` to end (its `exec_die` event, or the daemon's word when asked) and returns
-/// its exit code.
-async fn wait_exec(shared: &Shared, exec: &str, mut died: watch::Receiver<bool>) -> Option<i64> {
+/// Waits for `exec` to end and returns its exit code: its `exec_die` event wakes the waiter,
+/// which then asks the daemon for the code. No timer runs while the event stream flows; only
+/// once it has ended (`lost`) is the daemon asked every [`POLL`].
+async fn wait_exec(
+    shared: &Shared,
+    exec: &str,
+    mut died: watch::Receiver<bool>,
+    mut lost: watch::Receiver<bool>,
+) -> Option<i64> {
     loop {
-        let _ = tokio::time::timeout(POLL, died.wait_for(|&d| d)).await;
+        if *lost.borrow() {
+            let _ = tokio::time::timeout(POLL, died.wait_for(|&d| d)).await;
+        } else {
+            tokio::select! {
+                _ = died.wait_for(|&d| d) => {}
+                _ = lost.wait_for(|&l| l) => {}
+            }
+        }
         match shared.docker.inspect_exec(exec).await {
             Ok(info) if info.running != Some(true) => return info.exit_code,
             Ok(_) => {}
