@@ -3,6 +3,8 @@
 //!
 //! - [`config`]: `tend.toml`, parsed and checked (split by table), with errors that name the
 //!   file, the line and the key.
+//! - [`docker`]: what an app's container is made of, without a daemon: the Dockerfile of a
+//!   `[docker] build`, the extras registry, the fixed mounts.
 //! - [`app`]: running an app ([`App::run`]) until it is stopped, its programs end, or a restart
 //!   of the whole app is asked for ([`Outcome`]); its errors are typed ([`AppError`]) and carry
 //!   no exit code: the binary chooses those.
@@ -33,6 +35,7 @@ pub mod config;
 pub mod control;
 pub mod descriptors;
 pub mod detach;
+pub mod docker;
 pub mod error;
 pub mod home;
 pub mod inflight;

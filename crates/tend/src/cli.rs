@@ -109,7 +109,10 @@ Exit code: the program's own exit code once it ends for good (128+N if killed by
     #[command(
         after_help = "Precedence, highest first: tend's own variables, the config's env, tend's own \
 environment, the program's env_files, <app folder>/.env, $TEND_HOME/.env. Values from dotenv \
-files are secrets: shown as *** unless --show-secrets."
+files are secrets: shown as *** unless --show-secrets.
+A runner = \"docker\" program gets, highest first: tend's own variables (paths as the container \
+sees them: TEND_STATE_DIR=/tend/state), the program's env, the [docker] env, the dotenv files; \
+all over the image's own variables (not shown). tend's own environment is not passed in."
     )]
     Env {
         /// The program (default: every program of the app)
@@ -185,6 +188,16 @@ After a crash, reboot or restart, programs get TEND_RECOVERY: the path of a JSON
 startup kind and the items that were still in flight (younger than [inflight] max_age, default 1h).
 Exit code: 3 when the app is not running.")]
     Inflight(InflightArgs),
+
+    /// The app's Docker container, as the `[docker]` table of tend.toml describes it
+    #[command(after_help = "Examples:
+  tend docker dockerfile                       the Dockerfile of [docker] build, on stdout
+  tend docker dockerfile -f bot/tend.toml > Dockerfile
+
+Every runner = \"docker\" program of an app runs in its one container, with the app's folder \
+mounted at /app and its state folder ($TEND_HOME/apps/<app>) at /tend/state.
+The runner itself is not available yet: such programs fail at start and say so.")]
+    Docker(DockerArgs),
 }
 
 /// Options of `tend up`.
@@ -339,6 +352,29 @@ pub enum InflightCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Options of `tend docker`.
+#[derive(Debug, clap::Args)]
+pub struct DockerArgs {
+    /// What to show.
+    #[command(subcommand)]
+    pub command: DockerCommand,
+}
+
+/// The `tend docker` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum DockerCommand {
+    /// Print the Dockerfile tend builds the app's image from (`[docker] build`: FROM base, the
+    /// extras' apt and pip packages, then steps), changing nothing
+    #[command(
+        after_help = "The extras install in dependency order (`needs` first): one apt layer \
+with every apt package, then pip packages, those from a custom pip_index first, so that the \
+default index cannot replace them. Built-in extras: build-tools, ffmpeg, git, node, python, \
+pytorch-cpu, tesseract; [docker.extras.NAME] defines more (or replaces one).
+Exit code: 1 when tend.toml has no [docker] table, or uses an image as it is (image = ...)."
+    )]
+    Dockerfile,
 }
 
 /// Options of `tend logs`.

@@ -179,6 +179,7 @@ async fn supervise(
         restart_context,
         dotenv: Arc::new(tend_fs::dotenv::DotenvCache::new()),
         log_health: crate::program_log::LogHealth::default(),
+        docker: config.docker.as_deref().cloned(),
     });
     let (supervisor, mut events) = Supervisor::new();
     // Restarts of the whole app: the `restart-requested` marker and `tend restart --app`.

@@ -30,6 +30,16 @@ pub enum ConfigError {
     /// The file is not valid TOML, or a value in it is wrong; points at the place.
     #[error("{0}")]
     Invalid(Box<Diagnostic>),
+    /// A program has `runner = "docker"` but the app has no `[docker]` table.
+    #[error(
+        "program `{program}` has runner = \"docker\", but there is no [docker] table; add one, \
+         like [docker] with image = \"debian:bookworm-slim\" (or build = {{ base = \"…\" }}), \
+         or use runner = \"native\""
+    )]
+    NoDockerTable {
+        /// The program's name.
+        program: String,
+    },
     /// A name given outside a file (`tend run --name`) is not a valid app or program name.
     #[error("invalid {what} name {name:?}; {}", super::values::NAME_EXPECTED)]
     InvalidName {

@@ -29,7 +29,34 @@
 //! stop = { signal = "TERM", timeout = "10s" }    # TERM, SIGTERM, term or 15
 //! watch = { paths = ["src"], ignore = ["**/__pycache__/**"], debounce = "200ms" }
 //! log = { max_size = "1MiB" }         # overrides [log] key by key
+//!
+//! [docker]                            # the app's container, for runner = "docker" programs
+//! image = "debian:bookworm-slim"      # an image as it is; or, not both:
+//! # build = { base = "debian:bookworm-slim", extras = ["python", "ocr"], steps = ["RUN useradd bot"] }
+//! mounts = ["/srv/models", { source = "/var/cache/bot", target = "/cache", ro = true }]
+//! network = "host"                    # the default: programs bind to 127.0.0.1 as natively
+//! init = true                         # the default: an init as PID 1
+//! user = "host"                       # the default: host uid:gid on Linux; "image", or "name", "uid", "uid:gid"
+//! env = { LANG = "C.UTF-8" }          # every docker program's; a program's env wins
+//! fallback = "none"                   # none | native: run natively when Docker cannot
+//!
+//! [docker.extras.ocr]                 # an extra of the app's own, for build.extras
+//! apt = ["tesseract-ocr"]
+//! pip = ["torch", "pytesseract"]
+//! pip_index = "https://download.pytorch.org/whl/cpu"   # installed before default-index packages
+//! needs = ["python"]                  # extras installed first; a cycle is an error
 //! ```
+//!
+//! In every container the app's folder is mounted at `/app` and its state folder
+//! (`$TEND_HOME/apps/<app>`) at `/tend/state` ([`crate::docker::APP_TARGET`],
+//! [`crate::docker::STATE_TARGET`]), read-write. A `mounts` entry is an absolute host path
+//! (mounted at `/mnt/<its base name>`, read-write) or a table with `source`, optional `target`
+//! and `ro`; a relative source is an error (what is under the app's folder is under `/app`
+//! already), so is one that does not exist ([`Config::load`]), and so are two mounts with one
+//! target or one at `/app` or `/tend/state`. The built-in extras are `build-tools`, `ffmpeg`,
+//! `git`, `node`, `python`, `pytorch-cpu` and `tesseract` ([`crate::docker::extras`]); an
+//! app's extra of the same name replaces the built-in one. A `runner = "docker"` program needs
+//! a `[docker]` table: [`Config::docker_for`] says so, naming the program.
 //!
 //! `watch = true` watches the program's `dir` with the default debounce; `watch = false` is
 //! the same as no `watch`. Without `paths`, a `watch` table watches the program's `dir`;
@@ -41,14 +68,19 @@
 //! `tend.toml:9:21: programs.web.backoff.initial: invalid duration "1x"; expected a number
 //! and a unit, like 500ms, 10s or 2m`.
 
+mod docker;
 mod error;
 mod parse;
 mod types;
 mod values;
 
 #[cfg(test)]
+mod docker_tests;
+#[cfg(test)]
 mod tests;
 
+pub use crate::docker::{DockerBuild, Extra, Registry};
+pub use docker::{DockerConfig, DockerImage, DockerUser, Fallback, Mount};
 pub use error::{ConfigError, Diagnostic};
 pub use types::{
     Backoff, Config, DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, DEFAULT_RESTART_EXIT_CODE,

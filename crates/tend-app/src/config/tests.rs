@@ -86,7 +86,7 @@ fn error_messages() {
         (
             "unknown key: top level",
             "nmae = \"demo\"\n".into(),
-            "tend.toml:1:1: unknown key `nmae` at the top level; expected one of: name, inflight, log, programs"
+            "tend.toml:1:1: unknown key `nmae` at the top level; expected one of: name, inflight, log, programs, docker"
                 .into(),
         ),
         (

@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::docker::DockerConfig;
 use super::error::ConfigError;
 use super::values::is_valid_name;
 
@@ -28,6 +29,8 @@ pub struct Config {
     pub inflight: InflightConfig,
     /// The programs, in file order, which is their start order. Never empty.
     pub programs: Vec<ProgramConfig>,
+    /// The `[docker]` table: the app's container, if it has one.
+    pub docker: Option<Box<DockerConfig>>,
 }
 
 impl Config {
@@ -86,12 +89,36 @@ impl Config {
             log: program.log,
             inflight: InflightConfig::default(),
             programs: vec![program],
+            docker: None,
         })
     }
 
     /// The program called `name`, if any.
     pub fn program(&self, name: &str) -> Option<&ProgramConfig> {
         self.programs.iter().find(|p| p.name == name)
+    }
+
+    /// The `[docker]` table `program` runs with: `None` for a program whose runner is not
+    /// `docker`.
+    ///
+    /// Loading a config does not check that a docker program has a `[docker]` table (while
+    /// the Docker runner is not available, `tend up` says that first); whatever runs or shows
+    /// a docker program asks here.
+    ///
+    /// # Errors
+    /// [`ConfigError::NoDockerTable`] when `program` runs in Docker and there is no
+    /// `[docker]` table.
+    pub fn docker_for(
+        &self,
+        program: &ProgramConfig,
+    ) -> Result<Option<&DockerConfig>, ConfigError> {
+        if program.runner != Runner::Docker {
+            return Ok(None);
+        }
+        match &self.docker {
+            Some(docker) => Ok(Some(docker.as_ref())),
+            None => Err(ConfigError::NoDockerTable { program: program.name.clone() }),
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! Linux: the holder of a lock is told by the kernel (`/proc/locks`).
+//! Linux: the holder of a lock is told by the kernel (`/proc/locks`), and docker programs run
+//! as the host's user.
 
 use std::fs::File;
 
@@ -30,4 +31,10 @@ fn read_proc_locks() -> Option<String> {
         size *= 4;
         file = File::open("/proc/locks").ok()?;
     }
+}
+
+/// The current user's uid and gid: who docker programs run as by default, so that files they
+/// write to mounts stay the user's.
+pub fn host_user() -> Option<(u32, u32)> {
+    Some((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw()))
 }

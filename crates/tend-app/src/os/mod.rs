@@ -1,6 +1,6 @@
 //! Every difference between operating systems in this crate, behind one interface: the
 //! background tend's readiness pipe (`tend up -d`), the signals that stop the app, signalling a
-//! pid, private files, and who holds the app's lock. Outside
+//! pid, private files, who holds the app's lock, and the user docker programs run as. Outside
 //! this module, `cfg` appears only on `mod` lines and in tests.
 
 #[cfg(unix)]

@@ -4,6 +4,11 @@
 //! variables already in tend's environment, the program's `env_files` (a later file wins), the
 //! app folder's `.env`, `$TEND_HOME/.env`. A value from a dotenv file is a secret: it never
 //! appears on a command line or in tend's logs, and is shown masked unless asked for.
+//!
+//! A `runner = "docker"` program gets, highest first: tend's own variables (their paths as the
+//! container sees them), the program's `env`, the `[docker]` table's `env`, then the same
+//! dotenv files, all above the image's own variables. tend's own environment is not passed
+//! into the container: its `PATH`, `HOME` and the like are the host's, and wrong there.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +25,8 @@ pub enum Source {
     Tend,
     /// The program's `env` in tend.toml.
     Config,
+    /// The `env` of tend.toml's `[docker]` table (docker programs only).
+    Docker,
     /// Inherited from tend's own environment.
     Environment,
     /// A dotenv file.
@@ -31,6 +38,7 @@ impl std::fmt::Display for Source {
         match self {
             Source::Tend => f.write_str("tend"),
             Source::Config => f.write_str("config"),
+            Source::Docker => f.write_str("config [docker]"),
             Source::Environment => f.write_str("environment"),
             Source::File(path) => write!(f, "{}", path.display()),
         }
@@ -119,24 +127,27 @@ pub fn combine(
     inherited: &BTreeMap<String, String>,
     files: BTreeMap<String, Var>,
 ) -> BTreeMap<String, Var> {
+    layered(files, &[(inherited, Source::Environment), (config, Source::Config)], tend)
+}
+
+/// `files` ([`from_files`]), then each of `layers` in turn (a later one wins), then `tend`
+/// (tend's variables) over all. Pure.
+pub fn layered(
+    files: BTreeMap<String, Var>,
+    layers: &[(&BTreeMap<String, String>, Source)],
+    tend: &[(String, String)],
+) -> BTreeMap<String, Var> {
     let mut all = files;
-    for (key, value) in inherited {
-        all.insert(
-            key.clone(),
-            Var { key: key.clone(), value: value.clone(), source: Source::Environment },
-        );
-    }
-    for (key, value) in config {
-        all.insert(
-            key.clone(),
-            Var { key: key.clone(), value: value.clone(), source: Source::Config },
-        );
-    }
-    for (key, value) in tend {
-        all.insert(
-            key.clone(),
-            Var { key: key.clone(), value: value.clone(), source: Source::Tend },
-        );
+    let tend_layer: BTreeMap<String, String> = tend.iter().cloned().collect();
+    let layers =
+        layers.iter().map(|(vars, source)| (*vars, source)).chain([(&tend_layer, &Source::Tend)]);
+    for (vars, source) in layers {
+        for (key, value) in vars {
+            all.insert(
+                key.clone(),
+                Var { key: key.clone(), value: value.clone(), source: source.clone() },
+            );
+        }
     }
     all
 }
@@ -193,6 +204,29 @@ mod tests {
             all.values().map(|v| (v.key.as_str(), v.value.as_str())).collect();
         assert_eq!(got, vec![("A", "file"), ("B", "env"), ("C", "config"), ("D", "tend")]);
         assert!(all["A"].is_secret());
+        assert!(!all["B"].is_secret());
+    }
+
+    #[test]
+    fn docker_layers_program_env_over_docker_env_over_files() {
+        let files = file_vars(&[("A", "file"), ("B", "file"), ("C", "file"), ("D", "file")]);
+        let docker = map(&[("B", "docker"), ("C", "docker"), ("D", "docker")]);
+        let config = map(&[("C", "config"), ("D", "config")]);
+        let tend = vec![("D".to_string(), "tend".to_string())];
+        let all = layered(files, &[(&docker, Source::Docker), (&config, Source::Config)], &tend);
+        let got: Vec<(&str, &str, String)> = all
+            .values()
+            .map(|v| (v.key.as_str(), v.value.as_str(), v.source.to_string()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("A", "file", ".env".to_owned()),
+                ("B", "docker", "config [docker]".to_owned()),
+                ("C", "config", "config".to_owned()),
+                ("D", "tend", "tend".to_owned()),
+            ]
+        );
         assert!(!all["B"].is_secret());
     }
 

@@ -11,7 +11,7 @@ use tend_api::AppHome;
 use tend_runner::{Child, CommandSpec, Exit, OutputSink, RecordSpec, RunRegistry, StopPolicy};
 use tend_supervisor::{BoxFuture, LaunchContext, LaunchError, Launcher, Running};
 
-use crate::config::ProgramConfig;
+use crate::config::{ProgramConfig, Runner};
 use crate::programs::env_layers;
 use crate::programs::environments::AppEnvironment;
 
@@ -34,6 +34,8 @@ pub struct AppContext {
     pub restart_context: Option<PathBuf>,
     /// The programs' log files that cannot be written now (`tend status` shows them).
     pub log_health: crate::program_log::LogHealth,
+    /// The `[docker]` table, if the app has one: its `env` goes to docker programs.
+    pub docker: Option<crate::config::DockerConfig>,
 }
 
 /// Starts runs of one configured program in its environment.
@@ -107,9 +109,12 @@ pub struct Start<'a> {
 
 /// The whole environment of one start of `program`, each variable with where it comes from,
 /// by precedence (lowest first): dotenv files, tend's own environment (`inherited`), the
-/// config's `env`, tend's variables. The one place this is computed: spawns and `tend env`
-/// both use it, so `tend env` shows what a program gets. (`TEND_RUN_ID` is added by the runner
-/// at each spawn.)
+/// config's `env`, tend's variables. For a `runner = "docker"` program: dotenv files, the
+/// `[docker]` table's `env`, the program's `env`, tend's variables with their paths as the
+/// container sees them (`TEND_STATE_DIR=/tend/state`); tend's own environment is not passed
+/// into a container (see [`env_layers`]). The one place this is computed: spawns and
+/// `tend env` both use it, so `tend env` shows what a program gets. (`TEND_RUN_ID` is added by
+/// the runner at each spawn.)
 ///
 /// # Errors
 /// A dotenv file that exists but cannot be read.
@@ -122,12 +127,19 @@ pub fn program_environment(
     let files = env_layers::dotenv_files(&app.tend_home, &app.folder, program);
     let file_vars = env_layers::from_files(&app.dotenv, &files)?;
     let tend = tend_vars(app, program, start.restart_count, start.reason, start.last_exit);
-    Ok(env_layers::combine(&tend, &program.env, inherited, file_vars))
+    if program.runner != Runner::Docker {
+        return Ok(env_layers::combine(&tend, &program.env, inherited, file_vars));
+    }
+    let none = std::collections::BTreeMap::new();
+    let docker = app.docker.as_ref().map_or(&none, |docker| &docker.env);
+    let layers = [(docker, env_layers::Source::Docker), (&program.env, env_layers::Source::Config)];
+    Ok(env_layers::layered(file_vars, &layers, &tend))
 }
 
 /// The variables tend gives a program (`TEND_*`), for a start with `restart_count` and
 /// `reason`, its previous run having ended with `last_exit`. `TEND_RUN_ID` is added by the
-/// runner at each spawn.
+/// runner at each spawn. The paths are the host's, or for a `runner = "docker"` program the
+/// container's (under [`crate::docker::STATE_TARGET`]).
 pub fn tend_vars(
     app: &AppContext,
     program: &ProgramConfig,
@@ -136,10 +148,15 @@ pub fn tend_vars(
     last_exit: Option<Exit>,
 ) -> Vec<(String, String)> {
     let home = &app.home;
+    let path = |path: &std::path::Path| match program.runner {
+        Runner::Docker => crate::docker::container_path(path, &app.folder, &home.dir)
+            .unwrap_or_else(|| path.to_string_lossy().into_owned()),
+        _ => path.to_string_lossy().into_owned(),
+    };
     [
         ("TEND_APP", home.app.clone()),
         ("TEND_PROGRAM", program.name.clone()),
-        ("TEND_STATE_DIR", home.dir.to_string_lossy().into_owned()),
+        ("TEND_STATE_DIR", path(&home.dir)),
         ("TEND_STARTUP_KIND", app.startup_kind.clone()),
         ("TEND_RESTART_COUNT", restart_count.to_string()),
         ("TEND_RESTART_REASON", reason.to_string()),
@@ -150,12 +167,8 @@ pub fn tend_vars(
         ("TEND_LAST_EXIT", last_exit.map(last_exit_text).unwrap_or_default()),
     ]
     .into_iter()
-    .chain(app.recovery.iter().map(|p| ("TEND_RECOVERY", p.to_string_lossy().into_owned())))
-    .chain(
-        app.restart_context
-            .iter()
-            .map(|p| ("TEND_RESTART_CONTEXT", p.to_string_lossy().into_owned())),
-    )
+    .chain(app.recovery.iter().map(|p| ("TEND_RECOVERY", path(p))))
+    .chain(app.restart_context.iter().map(|p| ("TEND_RESTART_CONTEXT", path(p))))
     .map(|(k, v)| (k.to_string(), v))
     .collect()
 }
@@ -214,5 +227,72 @@ impl Running for RunningChild {
                 Err(_) => self.0.wait().await.unwrap_or(Exit::Code(-1)),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{Config, DockerConfig};
+
+    fn context(folder: &Path, tend_home: &Path, docker: Option<DockerConfig>) -> AppContext {
+        let home = AppHome::new(tend_home, "bot");
+        AppContext {
+            recovery: Some(home.dir.join("recovery.json")),
+            restart_context: Some(home.dir.join("restart-context.json")),
+            home,
+            startup_kind: "start".into(),
+            tend_home: tend_home.to_path_buf(),
+            folder: folder.to_path_buf(),
+            dotenv: Arc::new(DotenvCache::new()),
+            log_health: crate::program_log::LogHealth::default(),
+            docker,
+        }
+    }
+
+    fn values(vars: &BTreeMap<String, env_layers::Var>) -> BTreeMap<&str, (&str, String)> {
+        vars.values().map(|v| (v.key.as_str(), (v.value.as_str(), v.source.to_string()))).collect()
+    }
+
+    #[test]
+    fn a_docker_program_gets_container_paths_and_no_host_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let (folder, tend_home) = (dir.path().join("app"), dir.path().join("home"));
+        let text = "[programs.web]\ncommand = \"x\"\nrunner = \"docker\"\nenv = { A = \"program\" }\n\
+                    [programs.native]\ncommand = \"x\"\nenv = { A = \"program\" }\n\
+                    [docker]\nimage = \"busybox\"\nenv = { A = \"docker\", B = \"docker\" }\n";
+        let config = Config::parse(text, &folder.join("tend.toml")).unwrap();
+        let app = context(&folder, &tend_home, config.docker.as_deref().cloned());
+        let start = Start { restart_count: 2, reason: "crash", last_exit: Some(Exit::Code(3)) };
+        let inherited: BTreeMap<String, String> =
+            [("PATH".to_owned(), "/host/bin".to_owned())].into();
+
+        let web = program_environment(&app, &config.programs[0], &start, &inherited).unwrap();
+        let web = values(&web);
+        assert_eq!(web["A"], ("program", "config".into()));
+        assert_eq!(web["B"], ("docker", "config [docker]".into()));
+        assert_eq!(web["TEND_STATE_DIR"].0, "/tend/state");
+        assert_eq!(web["TEND_RECOVERY"].0, "/tend/state/recovery.json");
+        assert_eq!(web["TEND_RESTART_CONTEXT"].0, "/tend/state/restart-context.json");
+        assert_eq!(web["TEND_LAST_EXIT"].0, "exit:3");
+        assert!(!web.contains_key("PATH"), "the host's PATH stays out of the container");
+
+        // A native program of the same app: host paths, tend's environment, no [docker] env.
+        let native = program_environment(&app, &config.programs[1], &start, &inherited).unwrap();
+        let native = values(&native);
+        let state = app.home.dir.to_string_lossy().into_owned();
+        assert_eq!(native["TEND_STATE_DIR"].0, state);
+        assert_eq!(native["PATH"], ("/host/bin", "environment".into()));
+        assert!(!native.contains_key("B"));
+
+        // Without a [docker] table (an error elsewhere), still no host environment.
+        let bare = context(&folder, &tend_home, None);
+        let web = program_environment(&bare, &config.programs[0], &start, &inherited).unwrap();
+        assert!(!web.contains_key("PATH") && !web.contains_key("B"));
     }
 }

@@ -10,7 +10,7 @@ use tend_fs::dotenv::DotenvCache;
 
 use crate::exit::CliError;
 use crate::global::Global;
-use tend_app::config::Config;
+use tend_app::config::{Config, Runner};
 use tend_app::programs::env_layers::{self, Source, Var};
 use tend_app::programs::launch::{AppContext, Start, program_environment};
 
@@ -64,10 +64,15 @@ pub fn show(
         restart_context: None,
         dotenv: Arc::new(DotenvCache::new()),
         log_health: tend_app::program_log::LogHealth::default(),
+        docker: config.docker.as_deref().cloned(),
     };
     let inherited = env_layers::inherited();
     let mut listing = Vec::new();
-    for program in programs {
+    for program in &programs {
+        // A docker program without a [docker] table has no environment to show.
+        config
+            .docker_for(program)
+            .map_err(|e| CliError::error(format!("{}: {e}", file.display())))?;
         let start = Start { restart_count: 0, reason: "start", last_exit: None };
         let mut vars = program_environment(&context, program, &start, &inherited)
             .map_err(|e| CliError::error(env_layers::unreadable(&e)))?;
@@ -107,9 +112,16 @@ pub fn show(
         writeln!(out, "{}", serde_json::json!({ "app": config.name, "programs": map }))
     } else {
         let many = listing.len() > 1;
-        listing.iter().try_for_each(|(name, vars)| {
+        listing.iter().zip(&programs).try_for_each(|((name, vars), program)| {
             if many {
                 writeln!(out, "# {name}")?;
+            }
+            if program.runner == Runner::Docker {
+                writeln!(
+                    out,
+                    "# runs in Docker: over the image's own variables (not shown); tend's own \
+                     environment is not passed in"
+                )?;
             }
             let width =
                 vars.iter().map(|v| v.key.len() + shown(v).len()).max().unwrap_or(0).min(48) + 1;

@@ -5,6 +5,7 @@
 //! - [`control`]: `tend status`, `tend restart`, `tend down` (through the control API)
 //! - [`logs`]: `tend logs`
 //! - [`env`](mod@env): `tend env`
+//! - [`docker`]: `tend docker dockerfile`
 //! - [`service`]: `tend service …`
 //! - [`inflight`]: `tend inflight begin|done|list`
 //! - [`reap`]: `tend reap`
@@ -12,6 +13,7 @@
 
 pub mod app;
 pub mod control;
+pub mod docker;
 pub mod env;
 pub mod inflight;
 pub mod logs;
@@ -57,5 +59,6 @@ pub async fn dispatch(cli: crate::cli::Cli) -> Result<u8, CliError> {
         crate::cli::Command::Logs(args) => logs::logs(&global, &cli.file, args).await,
         crate::cli::Command::Service(args) => service::run(&global, &cli.file, args).await,
         crate::cli::Command::Inflight(args) => inflight::run(&global, &cli.file, args).await,
+        crate::cli::Command::Docker(args) => docker::run(&global, &cli.file, args),
     }
 }

@@ -7,9 +7,13 @@
 //!
 //! This module holds the entry points and the walk's shared state; `fields` reads generic
 //! values (strings, durations, tables) and builds diagnostics, `root` the top-level tables,
-//! `program` one `[programs.NAME]` table.
+//! `program` one `[programs.NAME]` table, `docker` the `[docker]` table (`mounts` its mounts,
+//! `extras` its extras).
 
+mod docker;
+mod extras;
 mod fields;
+mod mounts;
 mod program;
 mod root;
 
@@ -28,7 +32,7 @@ use super::types::{
 };
 use super::values::{self, NAME_EXPECTED, Rejection, is_valid_name, sanitize_name};
 
-const ROOT_KEYS: &[&str] = &["name", "inflight", "log", "programs"];
+const ROOT_KEYS: &[&str] = &["name", "inflight", "log", "programs", "docker"];
 const INFLIGHT_KEYS: &[&str] = &["max_age"];
 const PROGRAM_KEYS: &[&str] = &[
     "command",

@@ -1,4 +1,5 @@
-//! The top level of `tend.toml`: `name`, `[log]`, `[inflight]` and the `[programs]` table.
+//! The top level of `tend.toml`: `name`, `[log]`, `[inflight]`, the `[programs]` table and
+//! `[docker]`.
 
 use super::*;
 
@@ -46,7 +47,9 @@ impl Ctx<'_> {
             .iter()
             .map(|field| self.program(field, log))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Config { name, folder: self.folder.clone(), log, inflight, programs })
+        let docker =
+            root.get("docker").map(|field| self.docker(field).map(Box::new)).transpose()?;
+        Ok(Config { name, folder: self.folder.clone(), log, inflight, programs, docker })
     }
 
     pub(super) fn inflight(&self, field: &Field<'_, '_>) -> Result<InflightConfig, ConfigError> {
