@@ -168,7 +168,8 @@ pub use docker::{
     DockerEnvironment, DockerError, DockerMount, DockerSpec, FAILURE_LINES as DOCKER_FAILURE_LINES,
     ImageBuild as DockerImageBuild, OWNER_FILE, Prepared as DockerPrepared,
     build_image as docker_build_image, exit_of as docker_exit, fingerprint as docker_fingerprint,
-    image_present as docker_image_present, parse_step as docker_build_step,
+    host_user_ids as docker_host_user, image_present as docker_image_present,
+    parse_step as docker_build_step,
 };
 pub use end::Exit;
 pub use environment::{BoxFuture, Environment, RunnerKind};

@@ -1,7 +1,7 @@
 //! The `[docker]` table: the app's container, as configured.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::docker::{DockerBuild, Registry};
 
@@ -74,17 +74,9 @@ pub enum DockerImage {
     Build(DockerBuild),
 }
 
-/// One bind mount of the container.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
-    /// The absolute host path (a folder or a file).
-    pub source: PathBuf,
-    /// The absolute path inside the container, normalised (no `.`, `..`, `//` or trailing
-    /// `/`).
-    pub target: String,
-    /// Mounted read-only (`ro = true`).
-    pub read_only: bool,
-}
+/// One bind mount of the container: the runner's type, filled from `mounts` (sources
+/// absolute, targets normalised: no `.`, `..`, `//` or trailing `/`).
+pub use tend_runner::DockerMount as Mount;
 
 /// Whom docker programs run as (`user`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -122,7 +114,7 @@ impl DockerUser {
     /// The `--user` value on this machine: [`DockerUser::resolve`] with the current user's
     /// uid:gid on Linux.
     pub fn for_this_host(&self) -> Option<String> {
-        self.resolve(crate::os::host_user())
+        self.resolve(tend_runner::docker_host_user())
     }
 }
 

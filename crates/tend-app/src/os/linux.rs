@@ -32,9 +32,3 @@ fn read_proc_locks() -> Option<String> {
         file = File::open("/proc/locks").ok()?;
     }
 }
-
-/// The current user's uid and gid: who docker programs run as by default, so that files they
-/// write to mounts stay the user's.
-pub fn host_user() -> Option<(u32, u32)> {
-    Some((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw()))
-}

@@ -7,8 +7,3 @@ use std::fs::File;
 pub fn lock_holders(_file: &File) -> Option<Vec<u32>> {
     None
 }
-
-/// No host uid:gid is given to containers here: the image's user runs docker programs.
-pub fn host_user() -> Option<(u32, u32)> {
-    None
-}

@@ -8,6 +8,13 @@ use sha2::{Digest as _, Sha256};
 use super::owner::ContainerOwner;
 use crate::EnvVars;
 
+/// The uid and gid a container runs as by default: the host user's on Linux (so that files
+/// written to mounts stay the user's), `None` elsewhere (the image's user; Docker Desktop maps
+/// owners itself).
+pub fn host_user_ids() -> Option<(u32, u32)> {
+    crate::os::current_user_ids()
+}
+
 /// One bind mount of a [`DockerSpec`]: a host folder at a path inside the container.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct DockerMount {
@@ -66,7 +73,7 @@ impl DockerSpec {
             mounts: Vec::new(),
             network: "host".into(),
             init: true,
-            user: crate::os::current_user_ids(),
+            user: host_user_ids().map(|(uid, gid)| format!("{uid}:{gid}")),
             env: EnvVars::default(),
             owner: ContainerOwner::current(),
         }

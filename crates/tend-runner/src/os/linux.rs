@@ -142,11 +142,11 @@ pub async fn exited(pid: u32) {
     }
 }
 
-/// The uid and gid of this process, as `uid:gid`: the Docker environment runs its container as
-/// this user by default on Linux, so files written to mounts stay the user's.
+/// The uid and gid of this process: the Docker environment runs its container as this user by
+/// default on Linux, so files written to mounts stay the user's.
 #[cfg_attr(not(feature = "docker"), allow(dead_code))]
-pub(crate) fn current_user_ids() -> Option<String> {
-    Some(format!("{}:{}", nix::unistd::getuid(), nix::unistd::getgid()))
+pub(crate) fn current_user_ids() -> Option<(u32, u32)> {
+    Some((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw()))
 }
 
 #[cfg(test)]

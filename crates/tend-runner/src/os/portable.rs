@@ -155,6 +155,6 @@ pub async fn exited(pid: u32) {
 
 /// Off Linux a container runs as its image's user (Docker Desktop maps file ownership itself).
 #[cfg_attr(not(feature = "docker"), allow(dead_code))]
-pub(crate) fn current_user_ids() -> Option<String> {
+pub(crate) fn current_user_ids() -> Option<(u32, u32)> {
     None
 }
