@@ -53,8 +53,10 @@ pub struct ProgramStatus {
     pub cpu_secs: Option<f64>,
     /// Resident memory of its current run's main process, in bytes.
     pub rss_bytes: Option<u64>,
-    /// Where it runs: `native`, `docker`, `nix`.
-    pub runner: String,
+    /// Where it runs: `runner`, and for a docker program its container and image, or why it
+    /// runs natively instead.
+    #[serde(flatten)]
+    pub placement: Placement,
     /// Why it is stopped, done, fatal or backing off, for people: `cannot start: …`,
     /// `crashed 5 times within 1m`, `crashed (exit code 3); restarting in 2.0s`, …; `null`
     /// while it runs.
@@ -68,6 +70,29 @@ pub struct ProgramStatus {
     /// bytes of output were dropped so far; `null` otherwise.
     #[serde(default)]
     pub log_error: Option<LogError>,
+}
+
+/// Where a program runs, as `tend status` shows it (its fields are [`ProgramStatus`]'s).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Placement {
+    /// Where it runs now: `native`, `docker`, `nix`.
+    pub runner: String,
+    /// A docker program's container (`tend-<app>`); absent for others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// A docker program's image; absent for others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Why a docker program runs natively instead (`fallback = "native"`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+}
+
+impl Placement {
+    /// A program of `runner` with nothing else to say.
+    pub fn of(runner: impl Into<String>) -> Placement {
+        Placement { runner: runner.into(), ..Placement::default() }
+    }
 }
 
 /// A log file that cannot be written, as `tend status` shows it.

@@ -167,9 +167,9 @@ pub use docker::{
     BuildProgress as DockerBuildProgress, ContainerOwner, ContextFile as DockerContextFile,
     DockerEnvironment, DockerError, DockerMount, DockerSpec, FAILURE_LINES as DOCKER_FAILURE_LINES,
     ImageBuild as DockerImageBuild, OWNER_FILE, Prepared as DockerPrepared,
-    build_image as docker_build_image, exit_of as docker_exit, fingerprint as docker_fingerprint,
-    host_user_ids as docker_host_user, image_present as docker_image_present,
-    parse_step as docker_build_step,
+    build_image as docker_build_image, container_name as docker_container_name,
+    exit_of as docker_exit, fingerprint as docker_fingerprint, host_user_ids as docker_host_user,
+    image_present as docker_image_present, parse_step as docker_build_step,
 };
 pub use end::Exit;
 pub use environment::{BoxFuture, Environment, RunnerKind};

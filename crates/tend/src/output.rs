@@ -66,6 +66,16 @@ pub fn status_table(status: &Status) -> String {
         text.push_str(line.trim_end());
         text.push('\n');
     }
+    // Where programs run that are not plain native ones.
+    for p in &status.programs {
+        let at = &p.placement;
+        if let Some(why) = &at.fallback {
+            text.push_str(&format!("{}: runs natively: {why} (fallback = \"native\")\n", p.name));
+        } else if let Some(container) = &at.container {
+            let image = at.image.as_deref().unwrap_or("?");
+            text.push_str(&format!("{}: runs in container {container}, image {image}\n", p.name));
+        }
+    }
     // Log files that cannot be written now (a full disk).
     for p in &status.programs {
         if let Some(log) = &p.log_error {
@@ -200,7 +210,7 @@ mod tests {
                     last_exit: Some(Exit::Signal(15)),
                     cpu_secs: Some(0.5),
                     rss_bytes: Some(3 * 1024 * 1024),
-                    runner: "native".into(),
+                    placement: tend_api::Placement::of("native"),
                     reason: None,
                     cause: None,
                     log_error: Some(tend_app::program_log::LogError {
@@ -218,7 +228,7 @@ mod tests {
                     last_exit: None,
                     cpu_secs: None,
                     rss_bytes: None,
-                    runner: "native".into(),
+                    placement: tend_api::Placement::of("native"),
                     reason: Some("stopped on request".into()),
                     cause: Some("stop_requested".into()),
                     log_error: None,

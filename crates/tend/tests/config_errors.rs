@@ -146,9 +146,22 @@ fn a_runner_that_is_not_available_yet() {
 
 [programs.web]
 command = "sleep 1"
+runner = "nix"
+"#,
+        r#"program `web`: runner `nix` is not available yet; use runner = "native""#,
+    );
+}
+
+#[test]
+fn a_docker_program_needs_a_docker_table() {
+    rejects(
+        r#"name = "demo"
+
+[programs.web]
+command = "sleep 1"
 runner = "docker"
 "#,
-        r#"program `web`: runner `docker` is not available yet; use runner = "native""#,
+        r#"program `web` has runner = "docker", but there is no [docker] table; add one, like [docker] with image = "debian:bookworm-slim" (or build = { base = "…" }), or use runner = "native""#,
     );
 }
 

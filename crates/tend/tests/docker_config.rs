@@ -126,15 +126,18 @@ fn extras_cycle() {
 }
 
 #[test]
-fn a_docker_program_still_says_the_runner_is_not_there_yet() {
+fn a_docker_program_whose_image_is_missing_is_fatal_and_says_what_to_do() {
     let sb = Sandbox::new();
-    sb.write("tend.toml", &app("image = \"busybox:1\""));
+    sb.write("tend.toml", &app("image = \"tend-test-no-such-image:1\""));
     let done = sb.run(&["up"]);
     done.assert_code(1);
-    assert_eq!(
-        done.stderr,
-        "tend: error: program `web`: runner `docker` is not available yet; use runner = \"native\"\n"
-    );
+    // With a daemon: the image is named; without one: the daemon is.
+    let said = done.stderr.contains(
+        "image `tend-test-no-such-image:1` is not on this machine; build it (a `build` table, \
+         or `docker build -t tend-test-no-such-image:1 …`) or pull it",
+    ) || done.stderr.contains("no Docker daemon answers at ");
+    assert!(said, "{}", done.stderr);
+    assert!(done.stderr.contains("web: fatal: it cannot be started"), "{}", done.stderr);
 }
 
 const BUILD: &str = r#"build = { base = "debian:bookworm-slim", extras = ["ocr", "git"], steps = ["RUN useradd --create-home bot"] }
@@ -285,5 +288,44 @@ fn tend_env_of_a_docker_program_without_the_table_names_it() {
         "tend: error: tend.toml: program `web` has runner = \"docker\", but there is no [docker] \
          table; add one, like [docker] with image = \"debian:bookworm-slim\" (or build = { base \
          = \"…\" }), or use runner = \"native\"\n"
+    );
+}
+
+#[test]
+fn with_fallback_native_a_docker_program_runs_natively_when_docker_is_unreachable() {
+    let sb = Sandbox::new();
+    let ready = sb.path_str("ready");
+    sb.write(
+        "tend.toml",
+        &format!(
+            "name = \"demo\"\n\n[docker]\nimage = \"tend-test-any:1\"\nfallback = \"native\"\n\n\
+             [programs.web]\nrunner = \"docker\"\ncommand = [\"sh\", \"-c\", {}]\n",
+            toml_str(&format!("pwd > {}; exec sleep 60", sh_quote(&ready)))
+        ),
+    );
+    let dead = sb.path_str("dead.sock");
+    let tend = sb.spawn_env(&["up"], &[("DOCKER_HOST", &format!("unix://{dead}"))]);
+    // It ran natively: in the app's folder on the host, not /app.
+    assert_eq!(sb.wait_file(&sb.path("ready")).trim(), sb.cwd.to_str().unwrap());
+    let status = sb.run(&["status", "--json"]);
+    status.assert_code(0);
+    let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let web = &json["programs"][0];
+    assert_eq!(web["runner"], "native", "{json}");
+    let why = web["fallback"].as_str().unwrap_or_default();
+    assert!(why.starts_with(&format!("no Docker daemon answers at unix://{dead}")), "{json}");
+    let table = sb.run(&["status"]);
+    assert!(
+        table.stdout.contains("web: runs natively: no Docker daemon answers at "),
+        "{}",
+        table.stdout
+    );
+    tend.signal(libc::SIGTERM);
+    tend.wait().assert_code(0);
+    let log = sb.app("demo").read_tend_log();
+    assert!(
+        log.contains("web: Docker cannot run it (no Docker daemon answers at ")
+            && log.contains("running it natively instead (fallback = \"native\")"),
+        "{log}"
     );
 }

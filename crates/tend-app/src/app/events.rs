@@ -5,16 +5,22 @@ use tend_supervisor::{Event, EventKind};
 
 use crate::error::AppError;
 
+/// `pid 12`, or, for a run whose host pid is not known (one that ended at once in a
+/// container), `no host pid`.
+fn pid_text(pid: Option<u32>) -> String {
+    pid.map_or_else(|| "no host pid".to_owned(), |pid| format!("pid {pid}"))
+}
+
 /// Logs one event of the supervisor to tend's own log.
 pub(super) fn log_event(event: &Event) {
     let name = &event.program;
     match &event.kind {
         EventKind::Spawned { pid, restart_count: 0, .. } => {
-            tracing::info!("{name}: started (pid {})", pid.unwrap_or_default());
+            tracing::info!("{name}: started ({})", pid_text(*pid));
         }
         EventKind::Spawned { pid, restart_count, reason } => tracing::info!(
-            "{name}: started (pid {}, restart {restart_count}, reason {})",
-            pid.unwrap_or_default(),
+            "{name}: started ({}, restart {restart_count}, reason {})",
+            pid_text(*pid),
             reason.as_str()
         ),
         EventKind::Exited { exit, uptime } => {

@@ -162,7 +162,7 @@ async fn supervise(
         tracing::debug!("no child subreaper: {e}");
     }
     // One environment per runner kind; what a tend that is gone left in any of them ends now.
-    let environments = Arc::new(Environments::for_config(&config));
+    let environments = Arc::new(Environments::for_config(&config, &home));
     environments.reap_leftovers(&home).await;
 
     // Orphans whose program cannot be told are ended at app stop, as politely as the most

@@ -56,7 +56,7 @@ pub fn reason(snapshot: &Snapshot, now: tokio::time::Instant) -> Option<(&'stati
 pub fn program_status(
     snapshot: &Snapshot,
     uptime: Duration,
-    runner: &str,
+    placement: tend_api::Placement,
     log_error: Option<crate::program_log::LogError>,
 ) -> ProgramStatus {
     let why = reason(snapshot, tokio::time::Instant::now());
@@ -72,7 +72,7 @@ pub fn program_status(
         last_exit: snapshot.last_exit,
         cpu_secs: stats.map(|s| (s.cpu_time.as_secs_f64() * 100.0).round() / 100.0),
         rss_bytes: stats.map(|s| s.rss_bytes),
-        runner: runner.to_owned(),
+        placement,
         cause: why.as_ref().map(|(word, _)| (*word).to_owned()),
         reason: why.map(|(_, text)| text),
         log_error,
@@ -102,7 +102,12 @@ mod tests {
             since: tokio::time::Instant::now(),
             restart_at: None,
         };
-        let status = program_status(&snapshot, Duration::from_secs(5), "native", None);
+        let status = program_status(
+            &snapshot,
+            Duration::from_secs(5),
+            tend_api::Placement::of("native"),
+            None,
+        );
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(
             json,

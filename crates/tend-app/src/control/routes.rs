@@ -71,7 +71,7 @@ impl Shared {
             .map(|s| {
                 let runner = self.config.runners.get(&s.name);
                 let log = self.config.log_health.get(&s.name);
-                api::program_status(s, now.saturating_duration_since(s.since), &runner, log)
+                api::program_status(s, now.saturating_duration_since(s.since), runner, log)
             })
             .collect();
         Status {
@@ -99,7 +99,7 @@ impl Shared {
         let runner = self.config.runners.get(&snapshot.name);
         let uptime = tokio::time::Instant::now().saturating_duration_since(snapshot.since);
         let log = self.config.log_health.get(&snapshot.name);
-        Json(api::program_status(&snapshot, uptime, &runner, log)).into_response()
+        Json(api::program_status(&snapshot, uptime, runner, log)).into_response()
     }
 }
 

@@ -5,11 +5,15 @@
 //! the app runs without it. The transport is the only platform-specific part: a Unix socket, or
 //! on Windows a named pipe (`control::pipe`).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, PoisonError, RwLock};
 
-use tend_api::AppHome;
+use tend_api::{AppHome, Placement};
 use tend_supervisor::Supervisor;
 use tokio::sync::mpsc::UnboundedSender;
+
+use crate::config::Runner;
 
 /// What the server needs from the running app.
 #[derive(Debug, Clone)]
@@ -35,22 +39,49 @@ pub struct ServerConfig {
     pub log_health: crate::program_log::LogHealth,
 }
 
-/// Each program's runner (`native`…) by name, shared with whoever changes the set of
-/// programs (a config reload). Cheap to clone; every clone is the same map.
+/// Where each program runs ([`Placement`]: its runner, and a docker program's container and
+/// image, or why it runs natively instead), by name; kept current by the set of programs (a
+/// config reload) and by the launchers (a fallback). Cheap to clone; every clone is the same
+/// map.
 #[derive(Debug, Clone, Default)]
-pub struct Runners(std::sync::Arc<std::sync::RwLock<std::collections::HashMap<String, String>>>);
+pub struct Runners(Arc<RwLock<HashMap<String, Placement>>>);
 
 impl Runners {
-    /// Replaces the map with the runners of `programs`.
-    pub fn set(&self, programs: &[crate::config::ProgramConfig]) {
-        let map = programs.iter().map(|p| (p.name.clone(), p.runner.to_string())).collect();
-        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = map;
+    /// Replaces the map with the programs of `config`.
+    pub fn set(&self, config: &crate::config::Config) {
+        let docker = config.docker.as_deref().map(|docker| {
+            let image = crate::docker::image_of(docker, &config.name).map(|(image, _)| image);
+            (tend_runner::docker_container_name(&config.name), image.ok())
+        });
+        let map = config
+            .programs
+            .iter()
+            .map(|p| {
+                let mut placement = Placement::of(p.runner.to_string());
+                if let (Runner::Docker, Some((container, image))) = (p.runner, &docker) {
+                    placement.container = Some(container.clone());
+                    placement.image.clone_from(image);
+                }
+                (p.name.clone(), placement)
+            })
+            .collect();
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = map;
     }
 
-    /// The runner of program `name`; `native` if it is not known.
-    pub fn get(&self, name: &str) -> String {
-        let map = self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(name).map_or_else(|| "native".to_owned(), String::clone)
+    /// Says that program `name` runs natively because its runner cannot run it (`why`), or,
+    /// with `None`, that it runs in its own runner again.
+    pub fn fall_back(&self, name: &str, why: Option<String>) {
+        let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(placement) = map.get_mut(name) {
+            placement.runner = if why.is_some() { "native" } else { "docker" }.to_owned();
+            placement.fallback = why;
+        }
+    }
+
+    /// Where program `name` runs; `native` if it is not known.
+    pub fn get(&self, name: &str) -> Placement {
+        let map = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        map.get(name).cloned().unwrap_or_else(|| Placement::of("native"))
     }
 }
 

@@ -6,11 +6,13 @@
 //! The `[docker]` table itself is [`crate::config::DockerConfig`]; running programs in the
 //! container is `tend-runner`'s.
 
+pub mod container;
 pub mod dockerfile;
 pub mod extras;
 
 use std::path::Path;
 
+pub use container::{container_spec, image_of};
 pub use dockerfile::dockerfile;
 pub use extras::{Extra, ExtrasError, Registry, build_timeout};
 

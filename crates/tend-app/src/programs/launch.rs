@@ -4,11 +4,14 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tend_fs::dotenv::DotenvCache;
 
 use tend_api::AppHome;
-use tend_runner::{Child, CommandSpec, Exit, OutputSink, RecordSpec, RunRegistry, StopPolicy};
+use tend_runner::{
+    Child, CommandSpec, Environment, Exit, OutputSink, RecordSpec, RunRegistry, StopPolicy,
+};
 use tend_supervisor::{BoxFuture, LaunchContext, LaunchError, Launcher, Running};
 
 use crate::config::{ProgramConfig, Runner};
@@ -45,34 +48,87 @@ pub struct ProgramLauncher {
     stop: StopPolicy,
     sink: Arc<dyn OutputSink>,
     env: Result<Arc<AppEnvironment>, String>,
+    /// Where it runs when `env` cannot be prepared (`fallback = "native"`), as that program.
+    fallback: Option<(Arc<AppEnvironment>, ProgramConfig)>,
+    /// Whether the last start fell back (said once per episode).
+    fell_back: AtomicBool,
+    /// Where it runs, for `tend status`.
+    runners: crate::control::server::Runners,
 }
 
 impl ProgramLauncher {
     /// A launcher for `program` in `env` (or the reason it has none), sending output to
-    /// `sink`.
+    /// `sink`; `fallback` is where it runs, natively, when `env` cannot be prepared (said in
+    /// `runners`).
     pub fn new(
         app: Arc<AppContext>,
         program: ProgramConfig,
         sink: Arc<dyn OutputSink>,
         env: Result<Arc<AppEnvironment>, String>,
+        fallback: Option<Arc<AppEnvironment>>,
+        runners: crate::control::server::Runners,
     ) -> Self {
         let stop = program.stop;
-        ProgramLauncher { app, program, stop, sink, env }
+        let fallback = fallback.map(|env| {
+            let mut native = program.clone();
+            native.runner = Runner::Native;
+            (env, native)
+        });
+        ProgramLauncher {
+            app,
+            program,
+            stop,
+            sink,
+            env,
+            fallback,
+            fell_back: AtomicBool::new(false),
+            runners,
+        }
     }
 
-    async fn start(&self, ctx: LaunchContext) -> Result<Box<dyn Child>, LaunchError> {
+    /// The environment to spawn in, and the program as it runs there (natively, when it falls
+    /// back).
+    async fn environment(&self) -> Result<(&dyn Environment, &ProgramConfig), LaunchError> {
         let plain =
             |e: &(dyn std::error::Error + 'static)| LaunchError::new(crate::error::chain(e));
         let env = self.env.as_ref().map_err(|message| LaunchError::new(message.clone()))?;
-        let env = env.prepared().await.map_err(|e| plain(&e))?;
-        let mut spec = CommandSpec::new(self.program.command.clone(), self.program.dir.clone());
+        let error = match env.prepared().await {
+            Ok(env) => {
+                if self.fell_back.swap(false, Ordering::Relaxed) {
+                    tracing::info!("{}: runs in {:?} again", self.program.name, env.kind());
+                    self.runners.fall_back(&self.program.name, None);
+                }
+                return Ok((env, &self.program));
+            }
+            Err(e) => e,
+        };
+        let Some((native, program)) = &self.fallback else { return Err(plain(&error)) };
+        if !self.fell_back.swap(true, Ordering::Relaxed) {
+            let why = crate::error::chain(&error);
+            tracing::warn!(
+                "{}: Docker cannot run it ({why}); running it natively instead (fallback = \"native\")",
+                self.program.name,
+            );
+            self.runners.fall_back(&self.program.name, Some(why));
+        }
+        let native = native.prepared().await.map_err(|e| plain(&e))?;
+        Ok((native, program))
+    }
+
+    async fn start(&self, ctx: LaunchContext) -> Result<Box<dyn Child>, LaunchError> {
+        let (env, program) = self.environment().await?;
+        let dir = match program.runner {
+            Runner::Docker => self.container_dir(program)?,
+            _ => program.dir.clone(),
+        };
+        let mut spec = CommandSpec::new(program.command.clone(), dir);
         let home = &self.app.home;
         let start = Start {
             restart_count: ctx.restart_count,
             reason: ctx.reason.as_str(),
             last_exit: ctx.last_exit,
         };
-        let vars = program_environment(&self.app, &self.program, &start, &env_layers::inherited())
+        let vars = program_environment(&self.app, program, &start, &env_layers::inherited())
             .map_err(|e| LaunchError::new(env_layers::unreadable(&e)))?;
         let mut secrets = Vec::new();
         for var in vars.into_values() {
@@ -88,11 +144,35 @@ impl ProgramLauncher {
         spec.output(self.sink.clone()).stop_policy(self.stop).record(RecordSpec {
             registry: RunRegistry::new(home.runs()),
             app: home.app.clone(),
-            program: self.program.name.clone(),
+            program: program.name.clone(),
         });
         env.spawn(spec)
             .await
             .map_err(|e| LaunchError::new(env_layers::mask(&crate::error::chain(&e), &secrets)))
+    }
+}
+
+impl ProgramLauncher {
+    /// Where `program`'s `dir` is inside the app's container: under the app's folder
+    /// (`/app/…`), its state folder, or a `[docker] mounts` entry.
+    fn container_dir(&self, program: &ProgramConfig) -> Result<PathBuf, LaunchError> {
+        let app = &self.app;
+        let fixed = crate::docker::container_path(&program.dir, &app.folder, &app.home.dir);
+        let mounted = || {
+            let mounts = app.docker.as_ref().map(|d| d.mounts.as_slice()).unwrap_or_default();
+            mounts.iter().find_map(|mount| {
+                let rest = program.dir.strip_prefix(&mount.source).ok()?;
+                Some(std::path::Path::new(&mount.target).join(rest).to_string_lossy().into_owned())
+            })
+        };
+        fixed.or_else(mounted).map(PathBuf::from).ok_or_else(|| {
+            LaunchError::new(format!(
+                "its dir {} is outside the app's folder {}, so its container cannot see it; put \
+                 it under the app's folder, or add it to [docker] mounts",
+                program.dir.display(),
+                app.folder.display()
+            ))
+        })
     }
 }
 

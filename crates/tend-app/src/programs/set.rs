@@ -39,6 +39,8 @@ struct Setup {
     terminal: Arc<Terminal>,
     /// The app's environments, one per runner kind its programs use.
     environments: Arc<Environments>,
+    /// Where each program runs, for `tend status` (a launcher says when it falls back).
+    runners: Runners,
 }
 
 struct State {
@@ -70,11 +72,12 @@ impl ProgramSet {
         environments: &Arc<Environments>,
         runners: Runners,
     ) -> ProgramSet {
-        runners.set(&config.programs);
+        runners.set(config);
         let setup = Setup {
             context: Arc::clone(context),
             terminal: Arc::clone(terminal),
             environments: Arc::clone(environments),
+            runners: runners.clone(),
         };
         let mut state = State {
             config: config.clone(),
@@ -168,7 +171,7 @@ impl ProgramSet {
             watch(&mut state, program, handle.clone());
             handle.wait_launched().await;
         }
-        inner.runners.set(&new.programs);
+        inner.runners.set(&new);
         // App-level settings stay as they were until tend restarts.
         state.config = Config { programs: new.programs, ..state.config.clone() };
     }
@@ -195,8 +198,15 @@ impl Setup {
         let prefix = self.terminal.prefix(colour, &program.name, state.width);
         let sink = ProgramSink::new(Arc::clone(&self.terminal), prefix, log);
         let env = self.environments.for_program(program);
-        let launcher =
-            ProgramLauncher::new(Arc::clone(&self.context), program.clone(), Arc::new(sink), env);
+        let fallback = self.environments.fallback_for(program);
+        let launcher = ProgramLauncher::new(
+            Arc::clone(&self.context),
+            program.clone(),
+            Arc::new(sink),
+            env,
+            fallback,
+            self.runners.clone(),
+        );
         ProgramSpec {
             name: program.name.clone(),
             policy: policy_of(program),
@@ -228,7 +238,10 @@ pub fn policy_of(program: &ProgramConfig) -> Policy {
     }
 }
 
-/// The first program whose runner is not available yet, as the error `tend up` gives.
+/// The first program whose runner is not available, as the error `tend up` gives.
 pub fn unavailable_runner(config: &Config) -> Option<String> {
-    config.programs.iter().find_map(|program| environment_kind(program).err())
+    config
+        .programs
+        .iter()
+        .find_map(|program| environment_kind(program, config.docker.is_some()).err())
 }

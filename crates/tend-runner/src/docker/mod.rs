@@ -35,7 +35,7 @@ pub use build::{
 pub use child::exit_of;
 pub use error::DockerError;
 pub use owner::{ContainerOwner, OWNER_FILE};
-pub use spec::{DockerMount, DockerSpec, fingerprint, host_user_ids};
+pub use spec::{DockerMount, DockerSpec, container_name, fingerprint, host_user_ids};
 
 use crate::{
     BoxFuture, Child, CommandSpec, EnvVars, Environment, ReapReport, RunRegistry, RunnerError,

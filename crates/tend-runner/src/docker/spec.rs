@@ -99,13 +99,18 @@ impl DockerSpec {
     /// assert_eq!(DockerSpec::new("my app/1", "img").container_name(), "tend-my-app-1");
     /// ```
     pub fn container_name(&self) -> String {
-        let app: String = self
-            .app
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '-' })
-            .collect();
-        format!("tend-{app}")
+        container_name(&self.app)
     }
+}
+
+/// The name of app `app`'s container: `tend-<app>`, any character Docker does not take in a
+/// name turned into `-` (see [`DockerSpec::container_name`]).
+pub fn container_name(app: &str) -> String {
+    let app: String = app
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '-' })
+        .collect();
+    format!("tend-{app}")
 }
 
 /// The parts of a [`DockerSpec`] that define the container, in a fixed order.

@@ -1,0 +1,250 @@
+//! The same program specs, natively and in Docker: each case is written once and run in every
+//! runtime this machine has. Docker needs a daemon and a static busybox (the image is built
+//! here `FROM scratch`; nothing is pulled): without them the Docker runs are skipped with the
+//! reason printed, unless `TEND_REQUIRE_DOCKER=1`, which makes that a failure.
+//!
+//! The programs are POSIX shell scripts that work alike on the host and in busybox, and keep
+//! what they see in `$TEND_STATE_DIR` (the app's state folder; `/tend/state` in the container,
+//! the same folder on the host).
+#![cfg(unix)]
+
+mod common;
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use common::*;
+
+/// The image every Docker case runs in.
+const IMAGE: &str = "tend-cli-test-busybox:1";
+const BUSYBOX: &str = "/bin/busybox";
+
+/// Where a case runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runtime {
+    Native,
+    Docker,
+}
+
+impl Runtime {
+    /// The runtimes of this machine: native always, Docker when it can be used here.
+    fn available() -> Vec<Runtime> {
+        match docker_ready() {
+            Ok(()) => vec![Runtime::Native, Runtime::Docker],
+            Err(reason) => {
+                assert!(
+                    std::env::var("TEND_REQUIRE_DOCKER").as_deref() != Ok("1"),
+                    "TEND_REQUIRE_DOCKER=1 but {reason}"
+                );
+                eprintln!("docker runs skipped: {reason}");
+                vec![Runtime::Native]
+            }
+        }
+    }
+
+    /// `tend.toml` for app `name` with `programs` (TOML tables without a `runner` key), each
+    /// given this runtime.
+    fn config(self, name: &str, programs: &str) -> String {
+        match self {
+            Runtime::Native => format!("name = \"{name}\"\n\n{programs}"),
+            Runtime::Docker => {
+                let programs = programs.replace("command =", "runner = \"docker\"\ncommand =");
+                format!("name = \"{name}\"\n\n[docker]\nimage = \"{IMAGE}\"\n\n{programs}")
+            }
+        }
+    }
+
+    /// An app name for `case` that no other test (in this or another process) uses: Docker
+    /// containers are named after it.
+    fn app(self, case: &str) -> String {
+        format!("{case}-{self:?}-{}", std::process::id()).to_lowercase()
+    }
+}
+
+/// Whether Docker can run the cases: a daemon answers, busybox is here, and the image is
+/// built (once per process).
+fn docker_ready() -> Result<(), String> {
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let busybox = std::fs::read(BUSYBOX)
+                .map_err(|e| format!("{BUSYBOX}: {e} (apt-get install busybox-static)"))?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                if tend_runner::docker_image_present(IMAGE).await.map_err(|e| e.to_string())? {
+                    return Ok(());
+                }
+                let build = tend_runner::DockerImageBuild {
+                    tag: IMAGE.into(),
+                    dockerfile: "FROM scratch\nCOPY busybox /bin/busybox\n\
+                                 RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n\
+                                 ENV PATH=/bin\n"
+                        .into(),
+                    files: vec![tend_runner::DockerContextFile {
+                        path: "busybox".into(),
+                        data: busybox,
+                        mode: 0o755,
+                    }],
+                    timeout: Duration::from_secs(120),
+                };
+                tend_runner::docker_build_image(&build, &mut |_| {})
+                    .await
+                    .map_err(|e| format!("cannot build {IMAGE}: {e}"))
+            })
+        })
+        .clone()
+}
+
+/// Every process's command line, one per line, as the program sees them (the host's, or the
+/// container's): a shell snippet that works on both.
+const PROCESSES: &str =
+    r#"for p in /proc/[0-9]*; do tr '\0' ' ' < "$p/cmdline" 2>/dev/null; echo; done"#;
+
+/// Whether the process list `seen` (see [`PROCESSES`]) has a process whose command line is
+/// exactly `command` (a shell whose script mentions it does not count).
+fn runs(seen: &str, command: &str) -> bool {
+    seen.lines().any(|line| line.trim_end() == command)
+}
+
+/// Runs `case` in every available runtime.
+fn in_every_runtime(case: impl Fn(Runtime)) {
+    for runtime in Runtime::available() {
+        eprintln!("-- {runtime:?}");
+        case(runtime);
+    }
+}
+
+#[test]
+fn output_lines_reach_the_log_and_the_terminal() {
+    in_every_runtime(|rt| {
+        let sb = Sandbox::new();
+        let app = rt.app("output");
+        let script = "echo out-line; echo err-line >&2; printf 'no newline'";
+        sb.write(
+            "tend.toml",
+            &rt.config(
+                &app,
+                &format!(
+                    "[programs.talk]\ncommand = [\"sh\", \"-c\", {}]\nrestart = \"never\"\n",
+                    toml_str(script)
+                ),
+            ),
+        );
+        let done = sb.run(&["up"]);
+        done.assert_code(0);
+        let log = read(&sb.app(&app).log("talk"));
+        for line in ["out-line\n", "err-line\n", "no newline"] {
+            assert!(log.contains(line), "{rt:?}: {line:?} missing from the log: {log:?}");
+        }
+        assert!(done.stdout.contains("talk | out-line"), "{rt:?}: {}", done.stdout);
+    });
+}
+
+#[test]
+fn a_crash_is_restarted_after_a_backoff_and_exit_42_at_once() {
+    in_every_runtime(|rt| {
+        for (code, delays) in [(7, vec!["50ms", "100ms"]), (42, vec![])] {
+            let sb = Sandbox::new();
+            let app = rt.app(&format!("exit{code}"));
+            let script = format!(
+                "echo run >> \"$TEND_STATE_DIR/starts\"; \
+                 [ \"$(wc -l < \"$TEND_STATE_DIR/starts\")\" -ge 3 ] && exit 0; exit {code}"
+            );
+            let program = format!(
+                "[programs.p]\ncommand = [\"sh\", \"-c\", {}]\n\
+                 backoff = {{ initial = \"50ms\" }}\n",
+                toml_str(&script)
+            );
+            sb.write("tend.toml", &rt.config(&app, &program));
+            let done = sb.run(&["up"]);
+            done.assert_code(0);
+            let state = sb.app(&app);
+            assert_eq!(read(&state.dir.join("starts")).lines().count(), 3, "{rt:?} exit {code}");
+            let log = state.read_tend_log();
+            assert_eq!(
+                lines_with(&log, &format!("p: exited with exit code {code}")).len(),
+                2,
+                "{rt:?}: {log}"
+            );
+            assert_eq!(backoff_delays(&log), delays, "{rt:?} exit {code}: {log}");
+            let now = lines_with(&log, "p: restarting now (exit_code)").len();
+            assert_eq!(now, if code == 42 { 2 } else { 0 }, "{rt:?}: {log}");
+            assert!(log.contains("p: done (exit code 0)"), "{rt:?}: {log}");
+        }
+    });
+}
+
+#[test]
+fn a_restart_ends_the_whole_tree_of_the_run_before_the_next_one_starts() {
+    in_every_runtime(|rt| {
+        let sb = Sandbox::new();
+        let app = rt.app("tree");
+        // Each run lists the processes it sees, then leaves a child and a setsid escapee.
+        let script = format!(
+            "n=$TEND_RESTART_COUNT; ({PROCESSES}) > \"$TEND_STATE_DIR/ps-$n\"; \
+             sleep 7771 & setsid sleep 7772 & \
+             echo up > \"$TEND_STATE_DIR/up-$n\"; wait"
+        );
+        let program =
+            format!("[programs.tree]\ncommand = [\"sh\", \"-c\", {}]\n", toml_str(&script));
+        sb.write("tend.toml", &rt.config(&app, &program));
+        let tend = sb.spawn(&["up"]);
+        let state = sb.app(&app);
+        sb.wait_file(&state.dir.join("up-0"));
+        let status = sb.run(&["status", "--json"]);
+        let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+        let tree = &json["programs"][0];
+        match rt {
+            Runtime::Native => {
+                assert_eq!(tree["runner"], "native", "{json}");
+                assert!(tree.get("container").is_none(), "{json}");
+            }
+            Runtime::Docker => {
+                assert_eq!(tree["runner"], "docker", "{json}");
+                assert_eq!(tree["container"], format!("tend-{app}"), "{json}");
+                assert_eq!(tree["image"], IMAGE, "{json}");
+                let table = sb.run(&["status"]).stdout;
+                let line = format!("tree: runs in container tend-{app}, image {IMAGE}");
+                assert!(table.contains(&line), "{table}");
+            }
+        }
+        sb.run(&["restart", "tree"]).assert_code(0);
+        sb.wait_file(&state.dir.join("up-1"));
+        let seen = read(&state.dir.join("ps-1"));
+        for escapee in ["sleep 7771", "sleep 7772"] {
+            assert!(!runs(&seen, escapee), "{rt:?}: `{escapee}` outlived its run:\n{seen}");
+        }
+        tend.signal(libc::SIGTERM);
+        tend.wait().assert_code(0);
+        assert!(state.read_tend_log().contains("tree: stopped"), "{rt:?}");
+    });
+}
+
+#[test]
+fn after_a_sigkill_of_tend_the_next_up_ends_what_it_left_and_runs_one_copy() {
+    in_every_runtime(|rt| {
+        let sb = Sandbox::new();
+        let app = rt.app("killed");
+        let script = format!(
+            "echo run >> \"$TEND_STATE_DIR/starts\"; n=$(wc -l < \"$TEND_STATE_DIR/starts\"); \
+             ({PROCESSES}) > \"$TEND_STATE_DIR/ps-$n\"; exec sleep 7781"
+        );
+        let program =
+            format!("[programs.once]\ncommand = [\"sh\", \"-c\", {}]\n", toml_str(&script));
+        sb.write("tend.toml", &rt.config(&app, &program));
+        let state = sb.app(&app);
+        let first = sb.spawn(&["up"]);
+        sb.wait_file(&state.dir.join("ps-1"));
+        first.signal(libc::SIGKILL);
+        drop(first.wait());
+        let second = sb.spawn(&["up"]);
+        let seen = sb.wait_file(&state.dir.join("ps-2"));
+        assert!(!runs(&seen, "sleep 7781"), "{rt:?}: the first run is still there:\n{seen}");
+        assert_eq!(read(&state.dir.join("starts")).lines().count(), 2, "{rt:?}");
+        second.signal(libc::SIGTERM);
+        second.wait().assert_code(0);
+    });
+}
