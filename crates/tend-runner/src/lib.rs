@@ -141,6 +141,7 @@
 
 mod adopted;
 mod child;
+mod choose;
 #[cfg(feature = "docker")]
 mod docker;
 mod end;
@@ -149,6 +150,7 @@ mod envvars;
 mod error;
 mod fd_limit;
 mod native;
+mod nix;
 mod os;
 mod output;
 mod ports;
@@ -162,6 +164,7 @@ mod tree;
 
 pub use adopted::{ShutdownReport, end_adopted_orphans};
 pub use child::{Child, ChildId, StopReport};
+pub use choose::{RunnerChoice, RunnerInputs, choose_runner, has_flake, nix_installed};
 #[cfg(feature = "docker")]
 pub use docker::{
     ContainerOwner, DockerEnvironment, DockerError, DockerMount, DockerSpec, OWNER_FILE,
@@ -173,6 +176,11 @@ pub use envvars::EnvVars;
 pub use error::RunnerError;
 pub use fd_limit::{FdLimit, RaisedLimit, fd_limit, raise_fd_limit, restore_fd_limit};
 pub use native::NativeEnvironment;
+pub use nix::{
+    DROPPED as NIX_DROPPED_VARS, EVAL_TIMEOUT as NIX_EVAL_TIMEOUT, FLAKE_FILES, FLAKES_LINE,
+    NixEnvironment, NixError, NixMode, NixPrepared, NixSpec, ShellEnv, ShellSource,
+    cache_key as nix_cache_key, host_system as nix_system,
+};
 pub use output::{LineSplitter, MAX_LINE, MemorySink, OutputSink, StdioSink, Stream};
 pub use ports::{find_free_port, is_port_free, wait_port_released};
 pub use reap::{Leftover, ReapReport, live_leftovers, reap_stale};
