@@ -389,9 +389,12 @@ async fn when_materialising_fails_programs_run_wrapped_and_the_reason_is_told() 
     let NixMode::Wrapped { reason } = &prepared.mode else { panic!("{prepared:?}") };
     assert!(reason.contains("print-dev-env refused"), "{reason}");
     assert_eq!(env.prepared().map(|p| p.mode), Some(prepared.mode.clone()));
-    let (end, lines) = run(&env, r#"echo "$FOO"; tend-nix-tool; exit 42"#).await;
+    let (end, lines) = run(&env, r#"echo "$FOO"; tend-nix-tool; pwd -P; exit 42"#).await;
     assert_eq!(end, Exit::Code(42), "{lines:?}");
-    assert_eq!(lines, vec!["wrapped-value".to_string(), format!("tool-{}", lab.tag)]);
+    let here = std::fs::canonicalize(std::env::temp_dir()).unwrap();
+    let expected =
+        ["wrapped-value".to_string(), format!("tool-{}", lab.tag), here.display().to_string()];
+    assert_eq!(lines, expected, "the shell's variable and tool, in the spec's folder");
     stop_a_tree(&env).await;
     assert!(lab.nix_log().iter().any(|l| l.starts_with("develop")), "{:?}", lab.nix_log());
 }

@@ -26,6 +26,8 @@ pub(crate) struct Failure {
     pub status: String,
     /// All of its stderr.
     pub stderr: String,
+    /// Whether it was ended for taking too long.
+    pub timed_out: bool,
 }
 
 impl Failure {
@@ -110,23 +112,27 @@ impl Nix {
         for (k, v) in self.env.iter() {
             cmd.env(k, v);
         }
-        let failure =
-            |status: String, stderr: String| Failure { command: command.clone(), status, stderr };
+        let failure = |status: String, stderr: String, timed_out: bool| Failure {
+            command: command.clone(),
+            status,
+            stderr,
+            timed_out,
+        };
         let output = match tokio::time::timeout(limit, cmd.output()).await {
             Err(_) => {
-                return Err(failure(
-                    format!("timed out after {}s", limit.as_secs()),
-                    String::new(),
-                ));
+                let status = format!("timed out after {}s", limit.as_secs());
+                return Err(failure(status, String::new(), true));
             }
-            Ok(Err(e)) => return Err(failure(format!("could not start: {e}"), String::new())),
+            Ok(Err(e)) => {
+                return Err(failure(format!("could not start: {e}"), String::new(), false));
+            }
             Ok(Ok(output)) => output,
         };
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         if output.status.success() {
             Ok(output.stdout)
         } else {
-            Err(failure(output.status.to_string(), stderr))
+            Err(failure(output.status.to_string(), stderr, false))
         }
     }
 }

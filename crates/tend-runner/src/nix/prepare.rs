@@ -98,6 +98,9 @@ pub(crate) async fn prepare(
         },
         Err(failure) => {
             refuse(&failure, flake_dir)?;
+            if failure.timed_out {
+                return Err(eval_failed(flake_dir, &failure));
+            }
             let reason =
                 format!("`{}` failed ({}): {}", failure.command, failure.status, failure.tail());
             (reason, Some(failure))
@@ -112,14 +115,17 @@ pub(crate) async fn prepare(
         }
         Err(probe) => {
             refuse(&probe, flake_dir)?;
-            let failure = failure.unwrap_or(probe);
-            Err(NixError::EvalFailed {
-                dir: flake_dir.to_path_buf(),
-                command: failure.command.clone(),
-                status: failure.status.clone(),
-                stderr: failure.tail(),
-            })
+            Err(eval_failed(flake_dir, failure.as_ref().unwrap_or(&probe)))
         }
+    }
+}
+
+fn eval_failed(flake_dir: &Path, failure: &Failure) -> NixError {
+    NixError::EvalFailed {
+        dir: flake_dir.to_path_buf(),
+        command: failure.command.clone(),
+        status: failure.status.clone(),
+        stderr: failure.tail(),
     }
 }
 
@@ -140,6 +146,15 @@ fn refuse(failure: &Failure, flake_dir: &Path) -> Result<(), NixError> {
 /// time.
 fn save(slot: &Slot, key: &str, flake_dir: &Path, shell: &ShellEnv) {
     slot.prune_generations();
+    if cache::key(flake_dir, &host_system()).ok().as_deref() != Some(key) {
+        // Edited while nix evaluated it (or nix wrote flake.lock): which one nix saw is not
+        // known, so nothing is kept; the next start evaluates again.
+        tracing::info!(
+            "the flake in {} changed while it was evaluated: not cached",
+            flake_dir.display()
+        );
+        return;
+    }
     let Some(store_path) = slot.rooted_store_path() else {
         tracing::warn!(
             "nix made no GC root at {}: the dev shell is not cached",
