@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use tend_runner::{
-    CommandSpec, EnvVars, Environment as _, Exit, MemorySink, NixEnvironment, NixError, NixMode,
+    CommandSpec, EnvVars, Environment, Exit, MemorySink, NixEnvironment, NixError, NixMode,
     NixSpec, RunnerError, ShellSource, Signal, StopPolicy, Stream,
 };
 
@@ -196,7 +196,7 @@ fn sh(script: &str, sink: &MemorySink) -> CommandSpec {
 }
 
 /// Runs `script` in `env` to its end: how it ended, and its stdout lines.
-async fn run(env: &NixEnvironment, script: &str) -> (Exit, Vec<String>) {
+async fn run(env: &dyn Environment, script: &str) -> (Exit, Vec<String>) {
     let sink = MemorySink::default();
     let child = tokio::time::timeout(LIMIT, env.spawn(sh(script, &sink))).await.unwrap().unwrap();
     let end = tokio::time::timeout(LIMIT, child.wait()).await.unwrap().unwrap();
@@ -206,7 +206,7 @@ async fn run(env: &NixEnvironment, script: &str) -> (Exit, Vec<String>) {
 
 /// Starts testbin's `spawn-tree` (leader, group child, setsid child, orphan) and stops it:
 /// every process must be gone.
-async fn stop_a_tree(env: &NixEnvironment) -> Option<Exit> {
+async fn stop_a_tree(env: &dyn Environment) -> Option<Exit> {
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("pids");
     let argv = vec![testbin_str(), "spawn-tree".into(), pidfile.to_string_lossy().into_owned()];
@@ -288,6 +288,33 @@ async fn restarts_stop_a_tree_and_evaluate_once() {
     assert_eq!(stop_a_tree(&env).await, Some(Exit::Signal(15)));
     assert_eq!(env.nix_runs(), 1, "the shell is evaluated once, not per start");
     assert_eq!(lab.evaluations(), 1);
+}
+
+/// The same cases natively, materialised and wrapped: output and exit 42, restarts, the stop
+/// of a tree with a setsid escapee.
+#[tokio::test]
+async fn the_same_cases_behave_the_same_in_every_runtime() {
+    let Some(lab) = Lab::new("same", "v") else { return };
+    let mut wrapped = lab.spec();
+    let refuse = r#"[ "$1" = print-dev-env ] && exit 1"#;
+    wrapped.nix = lab.write_wrapper("nix-refusing", refuse).to_string_lossy().into_owned();
+    wrapped.cache_dir = lab.path("cache-of-the-wrapped");
+    let runtimes: Vec<(&str, Box<dyn Environment>)> = vec![
+        ("native", Box::new(tend_runner::NativeEnvironment::new())),
+        ("materialised", Box::new(lab.env())),
+        ("wrapped", Box::new(NixEnvironment::new(wrapped))),
+    ];
+    for (name, env) in &runtimes {
+        env.prepare().await.unwrap();
+        let (end, lines) = run(env.as_ref(), "echo out; echo err >&2; exit 42").await;
+        assert_eq!((end, lines), (Exit::Code(42), vec!["out".to_string()]), "{name}");
+        for n in 0..3 {
+            let (end, lines) = run(env.as_ref(), &format!("echo start-{n}; exit {n}")).await;
+            assert_eq!((end, lines), (Exit::Code(n), vec![format!("start-{n}")]), "{name}");
+        }
+        let end = stop_a_tree(env.as_ref()).await;
+        assert!(matches!(end, Some(Exit::Signal(15))), "{name}: {end:?}");
+    }
 }
 
 #[tokio::test]
