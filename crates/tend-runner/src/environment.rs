@@ -17,7 +17,7 @@ pub enum RunnerKind {
     Native,
     /// Inside the app's Docker container (`DockerEnvironment`, feature `docker`).
     Docker,
-    /// Inside a Nix dev shell (not available yet).
+    /// Inside a Nix flake's dev shell ([`crate::NixEnvironment`]).
     Nix,
 }
 

@@ -55,6 +55,10 @@ pub enum RunnerError {
     #[cfg(feature = "docker")]
     #[error(transparent)]
     Docker(#[from] crate::DockerError),
+    /// The Nix environment failed (nix not installed, no flake.nix, flakes disabled, a flake
+    /// git does not track, the evaluation failed).
+    #[error(transparent)]
+    Nix(#[from] crate::NixError),
     /// An I/O error while inspecting or signalling processes.
     #[error("{action}")]
     Io {

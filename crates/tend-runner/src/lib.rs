@@ -4,7 +4,7 @@
 //!   [`CommandSpec`] (plain data: argv, working directory, variables, [`StopPolicy`], output
 //!   sink, stdin/stdout pipes and the [`RecordSpec`] for the run record) and returns a
 //!   [`Child`]. [`NativeEnvironment`] runs them on this machine, [`DockerEnvironment`] in an
-//!   app's container; a Nix environment will implement the same trait (see [The seam](#the-seam)).
+//!   app's container, [`NixEnvironment`] in a flake's dev shell (see [The seam](#the-seam)).
 //! - [`Child`]: one started process, whatever its environment: its [`ChildId`], `pid`, `wait`,
 //!   `stop` (a [`StopReport`]) and `stats`. A native child runs in a process group of its own;
 //!   stopping it sends the stop signal to the whole tree, waits a bounded grace period, then
@@ -48,11 +48,8 @@
 //!   adopted as subreaper; leftovers of a tend that is gone are found from the run records.
 //! - **Docker** (`docker/`, the default-on `docker` feature): see [The Docker
 //!   environment](#the-docker-environment).
-//! - **Nix** (to come): native with a materialised dev-shell environment. `prepare` evaluates
-//!   the dev shell once (`nix print-dev-env`) into variables; `spawn` lays the spec's
-//!   variables over them and hands the spec to [`NativeEnvironment`], so every native
-//!   guarantee (run record, tree kill, survivors reported) holds; `reap_leftovers` is the
-//!   native one, and `ensure_binary` searches the shell's PATH.
+//! - **Nix** (`nix/`): native, in a flake's dev shell: see [The Nix
+//!   environment](#the-nix-environment).
 //!
 //! # The Docker environment
 //!
@@ -110,6 +107,60 @@
 //!
 //! [bollard]: https://docs.rs/bollard
 //!
+//! # The Nix environment
+//!
+//! [`NixEnvironment`] runs programs in the dev shell (`devShells.<system>.default`) of the
+//! flake a [`NixSpec`] names. A Nix program *is* a native process: every spawn goes to
+//! [`NativeEnvironment`], so the process group, run record, token, tree kill and survivors
+//! reported all hold, and its run records are reaped by the native environment.
+//!
+//! - **Materialised** (the default, [`NixMode::Materialised`]): `prepare` runs
+//!   `nix print-dev-env --json --profile <slot>/profile .` in the flake's folder once. The
+//!   `--profile` link is the GC root (nix registers it as an indirect root, so the shell and
+//!   its closure survive `nix-collect-garbage`; it works offline with Nix 2.8, in one step, where
+//!   `nix build --out-link` would build another output and `nix-store --add-root` would leave a
+//!   window before the root exists). Only the profile's current generation is kept. Of the
+//!   printed variables, the `exported` strings are kept, less [`NIX_DROPPED_VARS`] (those
+//!   `nix develop` drops: build-time values, and `HOME`, `TMPDIR`, `TERM`, `TZ`…, which the
+//!   program keeps from tend's environment). Each spawn gets tend's environment, the shell's
+//!   variables over it, then the spec's own variables (configured values win), and
+//!   `PATH = <shell PATH>:<the PATH it would otherwise have>` (a shell without PATH prints
+//!   `/path-not-set`, which is dropped). A spawn then costs what a native one costs.
+//! - **Wrapped** ([`NixMode::Wrapped`], with the reason): when materialising fails (nix's
+//!   `print-dev-env` fails or prints something unreadable) but `nix develop . --command true`
+//!   works, every spawn is the native run of `nix develop FLAKE --command ARGV…` (nix evaluates
+//!   at every start: about 30 ms more; a missing binary ends the run with 127). The reason is
+//!   in [`NixEnvironment::prepared`] for the log and `status`, and logged as a warning.
+//! - **The cache** lives under the folder the app passes ([`NixSpec::cache_dir`],
+//!   `$TEND_HOME/cache/nix/`): one private slot per flake folder (`<name>-<hash of its path>/`)
+//!   with `entry.json` (mode 0600, written atomically: the variables may hold secrets),
+//!   `profile` (the GC root) and `lock`. The key ([`nix_cache_key`]) is a SHA-256 over the
+//!   folder, the system ([`nix_system`], told without running nix) and the bytes of
+//!   `flake.nix` and `flake.lock`. A hit needs the key and a GC root still leading to the
+//!   entry's store path; then nix does not run at all ([`NixEnvironment::nix_runs`] stays 0).
+//!   A miss takes the slot's OS file lock (bounded by [`NixSpec::eval_timeout`]) and looks
+//!   again, so concurrent tends share one evaluation ([`ShellSource::SharedEvaluation`]); a
+//!   damaged entry is moved aside ([`NixPrepared::set_aside`]) and evaluated again;
+//!   [`NixSpec::refresh`] (`tend prepare --refresh`) evaluates even on a hit.
+//! - **Changes**: [`NixEnvironment::watch_paths`] names `flake.nix` and `flake.lock`; the app
+//!   watches them and calls [`NixEnvironment::invalidate`], after which the next spawn checks
+//!   the key again (the cache if it is unchanged, an evaluation if not). Without it, a
+//!   prepared environment keeps its shell.
+//! - **Errors** ([`NixError`], inside [`RunnerError::Nix`]) each say what to do: nix not
+//!   installed (how to install it), no `flake.nix`, flakes disabled (the exact
+//!   [`FLAKES_LINE`]), a flake in a git repository that git does not track (nix's "getting
+//!   status of '/nix/store/…-source/flake.nix': No such file or directory" made
+//!   understandable: `git add`), an evaluation that failed (nix's last stderr lines).
+//! - **`runner = "auto"`**: [`choose_runner`] is a pure function of [`RunnerInputs`] (which
+//!   folders have a flake — [`has_flake`] —, [`nix_installed`], a `[docker]` table, the
+//!   daemon answering) to a [`RunnerChoice`] with its reason: nix, then docker, then native.
+//!
+//! Not covered yet: files the flake imports (`./nix/*.nix`) and local path inputs are not in
+//! the key (a change to them needs `refresh`); the nix version is not in the key; a flake
+//! folder whose path has spaces works materialised only (nix refuses such a flake reference,
+//! and the wrapped run must name the folder); the flake's folder is copied to the store at
+//! each evaluation as nix does (tracked files only in a git repository).
+//!
 //! # Theory of operation
 //!
 //! Start forks the child into a new process group; between fork and `exec` the child itself
@@ -141,6 +192,7 @@
 
 mod adopted;
 mod child;
+mod choose;
 #[cfg(feature = "docker")]
 mod docker;
 mod end;
@@ -149,6 +201,7 @@ mod envvars;
 mod error;
 mod fd_limit;
 mod native;
+mod nix;
 mod os;
 mod output;
 mod ports;
@@ -162,6 +215,7 @@ mod tree;
 
 pub use adopted::{ShutdownReport, end_adopted_orphans};
 pub use child::{Child, ChildId, StopReport};
+pub use choose::{RunnerChoice, RunnerInputs, choose_runner, has_flake, nix_installed};
 #[cfg(feature = "docker")]
 pub use docker::{
     BuildProgress as DockerBuildProgress, ContainerOwner, ContextFile as DockerContextFile,
@@ -177,6 +231,11 @@ pub use envvars::EnvVars;
 pub use error::RunnerError;
 pub use fd_limit::{FdLimit, RaisedLimit, fd_limit, raise_fd_limit, restore_fd_limit};
 pub use native::NativeEnvironment;
+pub use nix::{
+    DROPPED as NIX_DROPPED_VARS, EVAL_TIMEOUT as NIX_EVAL_TIMEOUT, FLAKE_FILES, FLAKES_LINE,
+    NixEnvironment, NixError, NixMode, NixPrepared, NixSpec, ShellEnv, ShellSource,
+    cache_key as nix_cache_key, host_system as nix_system,
+};
 pub use output::{LineSplitter, MAX_LINE, MemorySink, OutputSink, StdioSink, Stream};
 pub use ports::{find_free_port, is_port_free, wait_port_released};
 pub use reap::{Leftover, ReapReport, live_leftovers, reap_stale};
