@@ -83,9 +83,22 @@ pub struct Placement {
     /// A docker program's image; absent for others.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
-    /// Why a docker program runs natively instead (`fallback = "native"`); absent otherwise.
+    /// Why it does not run as its runner would best: a docker program natively
+    /// (`fallback = "native"`), or a nix program wrapped (`mode` is `wrapped`); absent
+    /// otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
+    /// A nix program's flake folder; absent for others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flake: Option<String>,
+    /// How a nix program runs in its dev shell, once prepared: `materialised` (its variables
+    /// applied directly) or `wrapped` (through `nix develop`, `fallback` says why); absent for
+    /// others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Why `runner = "auto"` chose `runner`; absent for a configured runner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto: Option<String>,
 }
 
 impl Placement {

@@ -69,7 +69,19 @@ pub fn status_table(status: &Status) -> String {
     // Where programs run that are not plain native ones.
     for p in &status.programs {
         let at = &p.placement;
-        if let Some(why) = &at.fallback {
+        if let Some(why) = &at.auto {
+            text.push_str(&format!("{}: runner = \"auto\" chose {why}\n", p.name));
+        }
+        if let Some(flake) = &at.flake {
+            let mode = at.mode.as_deref().unwrap_or("not prepared yet");
+            text.push_str(&format!("{}: runs in the dev shell of {flake} ({mode})\n", p.name));
+            if let Some(why) = &at.fallback {
+                text.push_str(&format!(
+                    "{}: wrapped: each start goes through `nix develop`, because {why}\n",
+                    p.name
+                ));
+            }
+        } else if let Some(why) = &at.fallback {
             text.push_str(&format!("{}: runs natively: {why} (fallback = \"native\")\n", p.name));
         } else if let Some(container) = &at.container {
             let image = at.image.as_deref().unwrap_or("?");

@@ -140,16 +140,20 @@ command = "sleep 1
 }
 
 #[test]
-fn a_runner_that_is_not_available_yet() {
-    rejects(
-        r#"name = "demo"
-
-[programs.web]
-command = "sleep 1"
-runner = "nix"
-"#,
-        r#"program `web`: runner `nix` is not available yet; use runner = "native""#,
+fn a_nix_flake_that_is_not_there() {
+    let sb = Sandbox::new();
+    sb.write(
+        "tend.toml",
+        "name = \"demo\"\n[nix]\nflake = \"shell\"\n[programs.web]\ncommand = \"sleep 1\"\nrunner = \"nix\"\n",
     );
+    let done = sb.run(&["up"]);
+    done.assert_code(1);
+    let expected = format!(
+        "tend: error: tend.toml:3:9: nix.flake: {} does not exist; expected the folder holding \
+         flake.nix, relative to tend.toml, like flake = \".\" or flake = \"nix\"\n",
+        sb.path("shell").display()
+    );
+    assert_eq!(done.stderr, expected);
 }
 
 #[test]

@@ -133,7 +133,7 @@ async fn run_app(
 /// Runs the app whose state folder `home` is set up and whose log is open.
 async fn supervise(
     options: &AppOptions,
-    config: Config,
+    mut config: Config,
     home: &AppHome,
     how: Invocation,
     watch_config: Option<&Path>,
@@ -162,7 +162,12 @@ async fn supervise(
         tracing::debug!("no child subreaper: {e}");
     }
     // One environment per runner kind; what a tend that is gone left in any of them ends now.
-    let environments = Arc::new(Environments::for_config(&config, &home));
+    // runner = "auto": chosen once, from what this start sees.
+    let probe = crate::programs::choice::Probe::take(&config).await;
+    let choices = crate::programs::choice::resolve(&mut config, &probe);
+    crate::programs::choice::log_choices(&choices);
+    let env_options = crate::programs::environments::EnvOptions::new(&options.tend_home, probe);
+    let environments = Arc::new(Environments::for_config(&config, &home, &env_options));
     environments.reap_leftovers(&home).await;
 
     // Orphans whose program cannot be told are ended at app stop, as politely as the most
@@ -231,6 +236,8 @@ async fn supervise(
             .inspect_err(|e| tracing::warn!("--watch-config: {e}; tend.toml is not reloaded"))
             .ok()
     });
+    // An edited flake applies at its programs' next start (at once for those with `watch`).
+    let _flake_watch = crate::programs::FlakeWatch::start(&environments, &programs);
     // `tend up -d` waits for this: the API answers and every program had its first launch.
     crate::detach::notify(&handshake(&supervisor, control.is_serving()));
 

@@ -45,6 +45,10 @@
 //! pip = ["torch", "pytesseract"]
 //! pip_index = "https://download.pytorch.org/whl/cpu"   # installed before default-index packages
 //! needs = ["python"]                  # extras installed first; a cycle is an error
+//!
+//! [nix]                               # the dev shell of runner = "nix" programs
+//! flake = "."                         # the folder holding flake.nix, relative to tend.toml;
+//!                                     # default: the program's dir if it has a flake.nix, else this folder
 //! ```
 //!
 //! In every container the app's folder is mounted at `/app` and its state folder
@@ -57,6 +61,12 @@
 //! `git`, `node`, `python`, `pytorch-cpu` and `tesseract` ([`crate::docker::extras`]); an
 //! app's extra of the same name replaces the built-in one. A `runner = "docker"` program needs
 //! a `[docker]` table: [`Config::docker_for`] says so, naming the program.
+//!
+//! A `runner = "nix"` program runs in the dev shell of [`Config::flake_dir`]'s flake
+//! (`devShells.<system>.default`), evaluated once and cached under `$TEND_HOME/cache/nix/`;
+//! [`Config::load`] checks that `[nix] flake` names a folder holding `flake.nix`.
+//! `runner = "auto"` picks nix, docker or native when the app starts
+//! ([`crate::programs::choice`]).
 //!
 //! `watch = true` watches the program's `dir` with the default debounce; `watch = false` is
 //! the same as no `watch`. Without `paths`, a `watch` table watches the program's `dir`;
@@ -84,8 +94,8 @@ pub use docker::{DockerConfig, DockerImage, DockerUser, Fallback, Mount};
 pub use error::{ConfigError, Diagnostic};
 pub use types::{
     Backoff, Config, DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, DEFAULT_RESTART_EXIT_CODE,
-    InflightConfig, LogConfig, MaxRestarts, ProgramConfig, RestartPolicy, Runner, StopPolicy,
-    Watch,
+    InflightConfig, LogConfig, MaxRestarts, NixConfig, ProgramConfig, RestartPolicy, Runner,
+    StopPolicy, Watch,
 };
 pub use values::{
     SIGNALS, is_valid_name, normalize_signal, run_name, sanitize_name, signal_number,

@@ -86,7 +86,7 @@ fn error_messages() {
         (
             "unknown key: top level",
             "nmae = \"demo\"\n".into(),
-            "tend.toml:1:1: unknown key `nmae` at the top level; expected one of: name, inflight, log, programs, docker"
+            "tend.toml:1:1: unknown key `nmae` at the top level; expected one of: name, inflight, log, programs, docker, nix"
                 .into(),
         ),
         (
@@ -534,6 +534,7 @@ watch = false
         env,
         env_files: vec![folder.join(".env"), std::path::absolute("/etc/web.env").unwrap()],
         runner: Runner::Docker,
+        auto: None,
         restart: RestartPolicy::Always,
         restart_exit_code: Some(43),
         backoff: Backoff {
@@ -905,4 +906,73 @@ fn inflight_table() {
     for (text, expected) in cases {
         assert_eq!(error(&format!("{text}{}", web(""))), expected, "{text}");
     }
+}
+
+#[test]
+fn the_nix_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path();
+    std::fs::create_dir_all(folder.join("api")).unwrap();
+    std::fs::create_dir_all(folder.join("shell")).unwrap();
+    std::fs::write(folder.join("api/flake.nix"), "{ }").unwrap();
+    let path = folder.join("tend.toml");
+    let programs = "[programs.api]\ncommand = \"x\"\ndir = \"api\"\nrunner = \"nix\"\n\
+                    [programs.web]\ncommand = \"x\"\nrunner = \"nix\"\n";
+    // No [nix]: a program's own flake, else the app's folder.
+    std::fs::write(&path, programs).unwrap();
+    let config = Config::load(&path).unwrap();
+    assert_eq!(config.nix, NixConfig::default());
+    assert_eq!(config.flake_dir(&config.programs[0]), folder.join("api"));
+    assert_eq!(config.flake_dir(&config.programs[1]), folder);
+    // [nix] flake: every program's.
+    std::fs::write(folder.join("shell/flake.nix"), "{ }").unwrap();
+    std::fs::write(&path, format!("[nix]\nflake = \"shell\"\n{programs}")).unwrap();
+    let config = Config::load(&path).unwrap();
+    assert_eq!(config.nix.flake.as_deref(), Some(folder.join("shell").as_path()));
+    assert!(config.programs.iter().all(|p| config.flake_dir(p) == folder.join("shell")));
+
+    let expected = r#"expected the folder holding flake.nix, relative to tend.toml, like flake = "." or flake = "nix""#;
+    let shown = path.display();
+    let cases = [
+        (
+            "[nix]\nflake = \"nowhere\"\n".to_string(),
+            format!(
+                "{shown}:2:9: nix.flake: {} does not exist; {expected}",
+                folder.join("nowhere").display()
+            ),
+        ),
+        (
+            "[nix]\nflake = \"api/flake.nix\"\n".to_string(),
+            format!(
+                "{shown}:2:9: nix.flake: {} is a file, not a folder; {expected}",
+                folder.join("api/flake.nix").display()
+            ),
+        ),
+        (
+            "[nix]\nflake = \".\"\n".to_string(),
+            format!("{shown}:2:9: nix.flake: {} has no flake.nix; {expected}", folder.display()),
+        ),
+        (
+            "[nix]\nflake = \"\"\n".to_string(),
+            format!("{shown}:2:9: nix.flake: empty string; {expected}"),
+        ),
+        (
+            "[nix]\nflak = \"api\"\n".to_string(),
+            format!("{shown}:2:1: unknown key `flak` in [nix]; expected one of: flake"),
+        ),
+        (
+            "nix = \"api\"\n".to_string(),
+            format!(
+                "{shown}:1:7: nix: wrong type: found a string; expected a table, like [nix] \
+                 with flake = \"nix\" (the folder holding flake.nix)"
+            ),
+        ),
+    ];
+    for (text, wanted) in cases {
+        std::fs::write(&path, format!("{text}{programs}")).unwrap();
+        assert_eq!(Config::load(&path).unwrap_err().to_string(), wanted, "{text}");
+    }
+    // Parsing text alone does not look at the disk.
+    let text = format!("[nix]\nflake = \"nowhere\"\n{programs}");
+    assert!(Config::parse(&text, &path).is_ok());
 }

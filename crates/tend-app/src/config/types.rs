@@ -31,6 +31,30 @@ pub struct Config {
     pub programs: Vec<ProgramConfig>,
     /// The `[docker]` table: the app's container, if it has one.
     pub docker: Option<Box<DockerConfig>>,
+    /// The `[nix]` table: which flake's dev shell `runner = "nix"` programs get.
+    pub nix: NixConfig,
+}
+
+/// The `[nix]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NixConfig {
+    /// The folder of the flake whose dev shell every nix program gets (absolute); `None`: each
+    /// program's `dir` when it holds a `flake.nix`, else the app's folder
+    /// ([`Config::flake_dir`]).
+    pub flake: Option<PathBuf>,
+}
+
+impl NixConfig {
+    /// See [`Config::flake_dir`]: the flake of `program` of the app in `folder`.
+    pub fn flake_dir(&self, folder: &Path, program: &ProgramConfig) -> PathBuf {
+        if let Some(flake) = &self.flake {
+            return flake.clone();
+        }
+        if tend_runner::has_flake(&program.dir) {
+            return program.dir.clone();
+        }
+        folder.to_path_buf()
+    }
 }
 
 impl Config {
@@ -90,12 +114,20 @@ impl Config {
             inflight: InflightConfig::default(),
             programs: vec![program],
             docker: None,
+            nix: NixConfig::default(),
         })
     }
 
     /// The program called `name`, if any.
     pub fn program(&self, name: &str) -> Option<&ProgramConfig> {
         self.programs.iter().find(|p| p.name == name)
+    }
+
+    /// The folder of the flake whose dev shell `program` gets under `runner = "nix"`: the
+    /// `[nix]` table's `flake`, else the program's `dir` when it holds a `flake.nix`, else the
+    /// app's folder.
+    pub fn flake_dir(&self, program: &ProgramConfig) -> PathBuf {
+        self.nix.flake_dir(&self.folder, program)
     }
 
     /// The `[docker]` table `program` runs with: `None` for a program whose runner is not
@@ -135,8 +167,11 @@ pub struct ProgramConfig {
     pub env: BTreeMap<String, String>,
     /// Absolute paths of dotenv files to load, in order.
     pub env_files: Vec<PathBuf>,
-    /// Where the program runs.
+    /// Where the program runs. A `runner = "auto"` program is given the runner chosen for it
+    /// when the app starts ([`crate::programs::choice`]); `auto` says why.
     pub runner: Runner,
+    /// Why `runner = "auto"` chose [`runner`](Self::runner) (`None`: it was configured).
+    pub auto: Option<String>,
     /// When the program is restarted after it ends.
     pub restart: RestartPolicy,
     /// Exit code meaning "restart me now" (no backoff, not a crash); `None` turns it off.
@@ -163,6 +198,7 @@ impl ProgramConfig {
             env: BTreeMap::new(),
             env_files: Vec::new(),
             runner: Runner::default(),
+            auto: None,
             restart: RestartPolicy::default(),
             restart_exit_code: Some(DEFAULT_RESTART_EXIT_CODE),
             backoff: Backoff::default(),

@@ -62,6 +62,18 @@ impl Runners {
                     placement.container = Some(container.clone());
                     placement.image.clone_from(image);
                 }
+                if p.runner == Runner::Nix {
+                    let flake = config.flake_dir(p);
+                    let flake = std::path::absolute(&flake).unwrap_or(flake);
+                    placement.flake = Some(flake.to_string_lossy().into_owned());
+                    // Kept across a reload: the shell is the same until it is prepared again.
+                    let map = self.0.read().unwrap_or_else(PoisonError::into_inner);
+                    if let Some(old) = map.get(&p.name).filter(|old| old.flake == placement.flake) {
+                        placement.mode.clone_from(&old.mode);
+                        placement.fallback.clone_from(&old.fallback);
+                    }
+                }
+                placement.auto.clone_from(&p.auto);
                 (p.name.clone(), placement)
             })
             .collect();
@@ -75,6 +87,19 @@ impl Runners {
         if let Some(placement) = map.get_mut(name) {
             placement.runner = if why.is_some() { "native" } else { "docker" }.to_owned();
             placement.fallback = why;
+        }
+    }
+
+    /// Says how nix program `name` runs in its dev shell now (`prepared`): its mode, and why
+    /// it is wrapped.
+    pub fn nix_mode(&self, name: &str, prepared: &tend_runner::NixPrepared) {
+        let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(placement) = map.get_mut(name) {
+            placement.mode = Some(prepared.mode.name().to_owned());
+            placement.fallback = match &prepared.mode {
+                tend_runner::NixMode::Wrapped { reason } => Some(reason.clone()),
+                tend_runner::NixMode::Materialised => None,
+            };
         }
     }
 

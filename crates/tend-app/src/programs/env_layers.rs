@@ -9,6 +9,11 @@
 //! container sees them), the program's `env`, the `[docker]` table's `env`, then the same
 //! dotenv files, all above the image's own variables. tend's own environment is not passed
 //! into the container: its `PATH`, `HOME` and the like are the host's, and wrong there.
+//!
+//! A `runner = "nix"` program (materialised) gets the dev shell's variables over tend's own
+//! environment and under everything else tend sets, and its PATH is the shell's, then the one
+//! it would have natively ([`tend_runner::ShellEnv::apply`], which the runner applies at each
+//! spawn).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,6 +36,9 @@ pub enum Source {
     Environment,
     /// A dotenv file.
     File(PathBuf),
+    /// The dev shell of a nix program's flake (materialised), or for `PATH` the shell's PATH
+    /// put before the program's.
+    NixShell,
 }
 
 impl std::fmt::Display for Source {
@@ -41,6 +49,7 @@ impl std::fmt::Display for Source {
             Source::Docker => f.write_str("config [docker]"),
             Source::Environment => f.write_str("environment"),
             Source::File(path) => write!(f, "{}", path.display()),
+            Source::NixShell => f.write_str("nix dev shell"),
         }
     }
 }

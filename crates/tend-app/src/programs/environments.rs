@@ -1,24 +1,67 @@
-//! The environments an app's programs run in ([`Environments`]): one per runner kind in use,
-//! through which a program is spawned, what a tend that is gone left is reaped at start, and
-//! what is left at the end is ended.
+//! The environments an app's programs run in ([`Environments`]): one per runner kind in use
+//! (for nix, one per flake), through which a program is spawned, what a tend that is gone left
+//! is reaped at start, and what is left at the end is ended.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tend_api::AppHome;
 use tend_runner::{
-    DockerBuildProgress, DockerImageBuild, Environment, NativeEnvironment, RunRegistry, RunnerKind,
+    DockerBuildProgress, DockerImageBuild, Environment, NativeEnvironment, NixEnvironment, NixSpec,
+    RunRegistry, RunnerKind,
 };
 
-use crate::config::{Config, ConfigError, Fallback, ProgramConfig, Runner};
+use crate::config::{Config, ConfigError, Fallback, NixConfig, ProgramConfig, Runner};
 
-/// The environments an app's programs run in: one per runner kind in use, made when the first
-/// program of that kind is set up and prepared once, before its first spawn.
+/// The environments an app's programs run in: one per runner kind in use (a Nix one per flake
+/// folder), made when the first program of that kind is set up and prepared once, before its
+/// first spawn.
 #[derive(Debug, Default)]
 pub struct Environments {
     made: Mutex<Vec<Arc<AppEnvironment>>>,
     /// How the Docker environment is made, when the app has a `[docker]` table.
     docker: Option<DockerSetup>,
+    /// How Nix environments are made.
+    nix: NixSetup,
+    /// What `runner = "auto"` saw when the app started (a reload chooses with it too).
+    probe: crate::programs::choice::Probe,
+}
+
+/// Which flake a nix program gets, and where dev shells are cached.
+#[derive(Debug, Clone, Default)]
+struct NixSetup {
+    /// The `[nix]` table.
+    config: NixConfig,
+    /// The app's folder.
+    folder: PathBuf,
+    /// `$TEND_HOME/cache/nix`.
+    cache_dir: PathBuf,
+    /// Evaluate every flake again (`tend prepare --refresh`).
+    refresh: bool,
+}
+
+/// How [`Environments::for_config`] makes an app's environments.
+#[derive(Debug, Clone, Default)]
+pub struct EnvOptions {
+    /// The tend home (`$TEND_HOME`): Nix dev shells are cached in its [`nix_cache_dir`].
+    pub tend_home: PathBuf,
+    /// Evaluate every flake again, cache or not (`tend prepare --refresh`).
+    pub refresh: bool,
+    /// What `runner = "auto"` saw when the app started.
+    pub probe: crate::programs::choice::Probe,
+}
+
+impl EnvOptions {
+    /// The options of an app of the tend home `tend_home` that saw `probe`.
+    pub fn new(tend_home: &Path, probe: crate::programs::choice::Probe) -> EnvOptions {
+        EnvOptions { tend_home: tend_home.to_path_buf(), refresh: false, probe }
+    }
+}
+
+/// The cache of evaluated dev shells of the tend home `tend_home`: `$TEND_HOME/cache/nix`.
+pub fn nix_cache_dir(tend_home: &Path) -> PathBuf {
+    tend_home.join("cache").join("nix")
 }
 
 /// The app's container and, when tend builds its image, the build.
@@ -32,9 +75,11 @@ struct DockerSetup {
 /// One environment of an app.
 #[derive(Debug)]
 pub struct AppEnvironment {
-    env: Box<dyn Environment>,
+    env: Arc<dyn Environment>,
     /// The image to build before the first spawn, if it is missing.
     build: Option<DockerImageBuild>,
+    /// The same environment as `env`, when it is a Nix one.
+    nix: Option<Arc<NixEnvironment>>,
     prepared: tokio::sync::OnceCell<()>,
 }
 
@@ -56,6 +101,16 @@ impl AppEnvironment {
     /// Which kind it is.
     pub fn kind(&self) -> RunnerKind {
         self.env.kind()
+    }
+
+    /// The Nix environment, when it is one (its flake, its mode, [`NixEnvironment::invalidate`]).
+    pub fn nix(&self) -> Option<&Arc<NixEnvironment>> {
+        self.nix.as_ref()
+    }
+
+    /// The image tend builds for it, when it is the Docker one of a `build` table.
+    pub fn image_build(&self) -> Option<&DockerImageBuild> {
+        self.build.as_ref()
     }
 }
 
@@ -84,13 +139,48 @@ impl Environments {
     /// The runner is not available (the message `tend up` gives).
     pub fn for_program(&self, program: &ProgramConfig) -> Result<Arc<AppEnvironment>, String> {
         let kind = environment_kind(program, self.docker.is_some())?;
+        let flake = (kind == RunnerKind::Nix)
+            .then(|| self.nix.config.flake_dir(&self.nix.folder, program))
+            .map(|dir| std::path::absolute(&dir).unwrap_or(dir));
         let mut made = self.lock();
-        if let Some(env) = made.iter().find(|env| env.env.kind() == kind) {
+        let same = |env: &&Arc<AppEnvironment>| {
+            env.env.kind() == kind
+                && env.nix.as_ref().map(|nix| nix.flake_dir()) == flake.as_deref()
+        };
+        if let Some(env) = made.iter().find(same) {
             return Ok(Arc::clone(env));
+        }
+        if let Some(dir) = flake {
+            let mut spec = NixSpec::new(dir, self.nix.cache_dir.clone());
+            spec.refresh = self.nix.refresh;
+            let nix = Arc::new(NixEnvironment::new(spec));
+            let env = Arc::new(AppEnvironment {
+                env: Arc::clone(&nix) as Arc<dyn Environment>,
+                build: None,
+                nix: Some(nix),
+                prepared: tokio::sync::OnceCell::new(),
+            });
+            made.push(Arc::clone(&env));
+            return Ok(env);
         }
         let (env, build) =
             new_environment(kind, self.docker.as_ref()).ok_or_else(|| unavailable(program))?;
         Ok(Self::add(&mut made, env, build))
+    }
+
+    /// What `runner = "auto"` saw when the app started.
+    pub fn probe(&self) -> crate::programs::choice::Probe {
+        self.probe
+    }
+
+    /// Every environment made so far (the native one first).
+    pub fn all(&self) -> Vec<Arc<AppEnvironment>> {
+        self.lock().clone()
+    }
+
+    /// The Nix environments made so far, one per flake.
+    pub fn nix_environments(&self) -> Vec<Arc<NixEnvironment>> {
+        self.lock().iter().filter_map(|env| env.nix.clone()).collect()
     }
 
     /// Where `program` runs when its own environment cannot be prepared: natively, for a
@@ -108,8 +198,11 @@ impl Environments {
 
     /// The environments of `config`, whose state folder is `home`: the native one always
     /// (what an earlier run left natively is reaped even when no program is native any more),
-    /// and one per runner kind its programs use. None is prepared yet.
-    pub fn for_config(config: &Config, home: &AppHome) -> Environments {
+    /// and one per runner kind its programs use (per flake for nix, their dev shells cached in
+    /// [`nix_cache_dir`] of `options.tend_home`). `runner = "auto"` programs are to be
+    /// resolved first ([`crate::programs::choice::resolve`] with `options.probe`). None is
+    /// prepared yet.
+    pub fn for_config(config: &Config, home: &AppHome, options: &EnvOptions) -> Environments {
         let docker = config.docker.as_deref().and_then(|docker| {
             match crate::docker::image_of(docker, &config.name) {
                 Ok((image, build)) => Some(DockerSetup {
@@ -130,7 +223,14 @@ impl Environments {
                 }
             }
         });
-        let envs = Environments { made: Mutex::default(), docker };
+        let nix = NixSetup {
+            config: config.nix.clone(),
+            folder: config.folder.clone(),
+            cache_dir: nix_cache_dir(&options.tend_home),
+            refresh: options.refresh,
+        };
+        let probe = options.probe;
+        let envs = Environments { made: Mutex::default(), docker, nix, probe };
         {
             let mut made = envs.lock();
             Self::add(&mut made, Box::new(NativeEnvironment::new()), None);
@@ -152,7 +252,12 @@ impl Environments {
         env: Box<dyn Environment>,
         build: Option<DockerImageBuild>,
     ) -> Arc<AppEnvironment> {
-        let env = Arc::new(AppEnvironment { env, build, prepared: tokio::sync::OnceCell::new() });
+        let env = Arc::new(AppEnvironment {
+            env: Arc::from(env),
+            build,
+            nix: None,
+            prepared: tokio::sync::OnceCell::new(),
+        });
         made.push(Arc::clone(&env));
         env
     }
@@ -200,19 +305,20 @@ impl Environments {
 }
 
 /// The kind of environment `program`'s runner key selects, in an app that has a `[docker]`
-/// table or not.
+/// table or not. `auto` is chosen when the app starts ([`crate::programs::choice::resolve`]);
+/// one not resolved (never, in a running app) runs natively.
 ///
 /// # Errors
 /// The runner is not available (the message `tend up` gives): a docker program without a
-/// `[docker]` table; Nix is not there yet, and `auto` picks between them.
+/// `[docker]` table.
 pub fn environment_kind(program: &ProgramConfig, has_docker: bool) -> Result<RunnerKind, String> {
     match program.runner {
-        Runner::Native => Ok(RunnerKind::Native),
+        Runner::Native | Runner::Auto => Ok(RunnerKind::Native),
         Runner::Docker if has_docker => Ok(RunnerKind::Docker),
         Runner::Docker => {
             Err(ConfigError::NoDockerTable { program: program.name.clone() }.to_string())
         }
-        Runner::Nix | Runner::Auto => Err(unavailable(program)),
+        Runner::Nix => Ok(RunnerKind::Nix),
     }
 }
 
@@ -229,14 +335,18 @@ fn new_environment(
                 Box::new(tend_runner::DockerEnvironment::new(setup.spec.clone()));
             (env, setup.build.clone())
         }),
+        // Made per flake by `for_program`.
         RunnerKind::Nix => None,
     }
 }
 
+/// A docker program whose `[docker]` table could not be made into a container (logged when
+/// the app started).
 fn unavailable(program: &ProgramConfig) -> String {
     format!(
-        "program `{}`: runner `{}` is not available yet; use runner = \"native\"",
-        program.name, program.runner
+        "program `{}`: the [docker] table cannot be used (tend.log says why); fix it, or use \
+         runner = \"native\"",
+        program.name
     )
 }
 
@@ -268,10 +378,14 @@ mod tests {
 
     #[test]
     fn an_app_always_has_the_native_environment() {
-        let envs = Environments::for_config(&config(&["nix"]), &home());
+        let envs = Environments::for_config(&config(&["docker"]), &home(), &EnvOptions::default());
         let kinds: Vec<_> = envs.lock().iter().map(|env| env.env.kind()).collect();
         assert_eq!(kinds, [RunnerKind::Native]);
-        let envs = Environments::for_config(&config(&["native", "native"]), &home());
+        let envs = Environments::for_config(
+            &config(&["native", "native"]),
+            &home(),
+            &EnvOptions::default(),
+        );
         assert_eq!(envs.lock().len(), 1);
     }
 
@@ -282,7 +396,7 @@ mod tests {
         let config =
             crate::config::Config::parse(text, std::path::Path::new("/srv/demo/tend.toml"))
                 .unwrap();
-        let envs = Environments::for_config(&config, &home());
+        let envs = Environments::for_config(&config, &home(), &EnvOptions::default());
         let kinds: Vec<_> = envs.lock().iter().map(|env| env.env.kind()).collect();
         assert_eq!(kinds, [RunnerKind::Native, RunnerKind::Docker]);
         let web = &config.programs[0];
@@ -291,22 +405,41 @@ mod tests {
     }
 
     #[test]
-    fn runners_not_there_yet_get_no_environment() {
-        let config = config(&["docker", "nix", "auto"]);
+    fn a_docker_program_without_a_table_gets_no_environment() {
+        let config = config(&["docker"]);
         let envs = Environments::default();
         let no_table = "program `p0` has runner = \"docker\", but there is no [docker] table; add \
                         one, like [docker] with image = \"debian:bookworm-slim\" (or build = { \
                         base = \"…\" }), or use runner = \"native\"";
         assert_eq!(envs.for_program(&config.programs[0]).unwrap_err(), no_table);
         assert!(envs.fallback_for(&config.programs[0]).is_none());
-        for (program, name) in config.programs.iter().zip(["docker", "nix", "auto"]).skip(1) {
-            let wanted = format!(
-                "program `{}`: runner `{name}` is not available yet; use runner = \"native\"",
-                program.name
-            );
-            assert_eq!(envs.for_program(program).unwrap_err(), wanted);
-            assert_eq!(environment_kind(program, true).unwrap_err(), wanted);
-        }
         assert!(envs.made.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn nix_programs_share_one_environment_per_flake() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("api")).unwrap();
+        std::fs::write(dir.path().join("api/flake.nix"), "{ }").unwrap();
+        let text = "[programs.a]\ncommand = \"x\"\nrunner = \"nix\"\n\
+                    [programs.b]\ncommand = \"x\"\nrunner = \"nix\"\n\
+                    [programs.api]\ncommand = \"x\"\ndir = \"api\"\nrunner = \"nix\"\n";
+        let config = Config::parse(text, &dir.path().join("tend.toml")).unwrap();
+        let tend_home = dir.path().join("home");
+        let envs = Environments::for_config(
+            &config,
+            &home(),
+            &EnvOptions::new(&tend_home, Default::default()),
+        );
+        let flakes: Vec<PathBuf> =
+            envs.nix_environments().iter().map(|n| n.flake_dir().to_path_buf()).collect();
+        assert_eq!(flakes, [dir.path().to_path_buf(), dir.path().join("api")]);
+        let a = envs.for_program(&config.programs[0]).unwrap();
+        let b = envs.for_program(&config.programs[1]).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(a.kind(), RunnerKind::Nix);
+        let nix = a.nix().unwrap();
+        assert_eq!(nix.spec().cache_dir, tend_home.join("cache/nix"));
+        assert!(envs.fallback_for(&config.programs[0]).is_none());
     }
 }

@@ -10,7 +10,8 @@ use tend_fs::dotenv::DotenvCache;
 
 use tend_api::AppHome;
 use tend_runner::{
-    Child, CommandSpec, Environment, Exit, OutputSink, RecordSpec, RunRegistry, StopPolicy,
+    Child, CommandSpec, Environment, Exit, OutputSink, RecordSpec, RunRegistry, ShellEnv,
+    StopPolicy,
 };
 use tend_supervisor::{BoxFuture, LaunchContext, LaunchError, Launcher, Running};
 
@@ -128,7 +129,8 @@ impl ProgramLauncher {
             reason: ctx.reason.as_str(),
             last_exit: ctx.last_exit,
         };
-        let vars = program_environment(&self.app, program, &start, &env_layers::inherited())
+        // A nix program's dev shell is laid over by the runner (see `program_environment`).
+        let vars = program_environment(&self.app, program, &start, &env_layers::inherited(), None)
             .map_err(|e| LaunchError::new(env_layers::unreadable(&e)))?;
         let mut secrets = Vec::new();
         for var in vars.into_values() {
@@ -146,9 +148,17 @@ impl ProgramLauncher {
             app: home.app.clone(),
             program: program.name.clone(),
         });
-        env.spawn(spec)
+        let child = env
+            .spawn(spec)
             .await
-            .map_err(|e| LaunchError::new(env_layers::mask(&crate::error::chain(&e), &secrets)))
+            .map_err(|e| LaunchError::new(env_layers::mask(&crate::error::chain(&e), &secrets)));
+        // How a nix program ran (prepared again by a spawn after its flake changed).
+        if let Ok(app_env) = &self.env
+            && let Some(prepared) = app_env.nix().and_then(|nix| nix.prepared())
+        {
+            self.runners.nix_mode(&program.name, &prepared);
+        }
+        child
     }
 }
 
@@ -196,6 +206,11 @@ pub struct Start<'a> {
 /// `tend env` both use it, so `tend env` shows what a program gets. (`TEND_RUN_ID` is added by
 /// the runner at each spawn.)
 ///
+/// `shell`, for a `runner = "nix"` program whose dev shell is materialised, lays the shell's
+/// variables over these exactly as the runner does at each spawn ([`ShellEnv::apply`] over
+/// what tend passes, the rest inherited): spawns pass `None` (the runner applies it) and
+/// `tend env` passes the shell, to show the whole.
+///
 /// # Errors
 /// A dotenv file that exists but cannot be read.
 pub fn program_environment(
@@ -203,17 +218,46 @@ pub fn program_environment(
     program: &ProgramConfig,
     start: &Start<'_>,
     inherited: &std::collections::BTreeMap<String, String>,
+    shell: Option<&ShellEnv>,
 ) -> Result<std::collections::BTreeMap<String, env_layers::Var>, tend_fs::FsError> {
     let files = env_layers::dotenv_files(&app.tend_home, &app.folder, program);
     let file_vars = env_layers::from_files(&app.dotenv, &files)?;
     let tend = tend_vars(app, program, start.restart_count, start.reason, start.last_exit);
     if program.runner != Runner::Docker {
-        return Ok(env_layers::combine(&tend, &program.env, inherited, file_vars));
+        let mut vars = env_layers::combine(&tend, &program.env, inherited, file_vars);
+        if let Some(shell) = shell.filter(|_| program.runner == Runner::Nix) {
+            lay_shell(&mut vars, shell, inherited.get("PATH").map(String::as_str));
+        }
+        return Ok(vars);
     }
     let none = std::collections::BTreeMap::new();
     let docker = app.docker.as_ref().map_or(&none, |docker| &docker.env);
     let layers = [(docker, env_layers::Source::Docker), (&program.env, env_layers::Source::Config)];
     Ok(env_layers::layered(file_vars, &layers, &tend))
+}
+
+/// Lays `shell` over `vars` as a spawn does: what tend passes (all but what it inherits) goes
+/// through [`ShellEnv::apply`] with tend's PATH (`outer_path`); what comes out changed is the
+/// shell's.
+fn lay_shell(
+    vars: &mut std::collections::BTreeMap<String, env_layers::Var>,
+    shell: &ShellEnv,
+    outer_path: Option<&str>,
+) {
+    let passed: tend_runner::EnvVars = vars
+        .values()
+        .filter(|var| var.source != env_layers::Source::Environment)
+        .map(|var| (var.key.clone(), var.value.clone()))
+        .collect();
+    let applied = shell.apply(&passed, outer_path);
+    for (key, value) in applied.iter() {
+        if vars.get(key).map(|var| var.value.as_str()) == Some(value) {
+            continue;
+        }
+        let (key, value) = (key.to_owned(), value.to_owned());
+        let var = env_layers::Var { key: key.clone(), value, source: env_layers::Source::NixShell };
+        vars.insert(key, var);
+    }
 }
 
 /// The variables tend gives a program (`TEND_*`), for a start with `restart_count` and
@@ -352,7 +396,7 @@ mod tests {
         let inherited: BTreeMap<String, String> =
             [("PATH".to_owned(), "/host/bin".to_owned())].into();
 
-        let web = program_environment(&app, &config.programs[0], &start, &inherited).unwrap();
+        let web = program_environment(&app, &config.programs[0], &start, &inherited, None).unwrap();
         let web = values(&web);
         assert_eq!(web["A"], ("program", "config".into()));
         assert_eq!(web["B"], ("docker", "config [docker]".into()));
@@ -363,7 +407,8 @@ mod tests {
         assert!(!web.contains_key("PATH"), "the host's PATH stays out of the container");
 
         // A native program of the same app: host paths, tend's environment, no [docker] env.
-        let native = program_environment(&app, &config.programs[1], &start, &inherited).unwrap();
+        let native =
+            program_environment(&app, &config.programs[1], &start, &inherited, None).unwrap();
         let native = values(&native);
         let state = app.home.dir.to_string_lossy().into_owned();
         assert_eq!(native["TEND_STATE_DIR"].0, state);
@@ -372,7 +417,66 @@ mod tests {
 
         // Without a [docker] table (an error elsewhere), still no host environment.
         let bare = context(&folder, &tend_home, None);
-        let web = program_environment(&bare, &config.programs[0], &start, &inherited).unwrap();
+        let web =
+            program_environment(&bare, &config.programs[0], &start, &inherited, None).unwrap();
         assert!(!web.contains_key("PATH") && !web.contains_key("B"));
+    }
+
+    #[test]
+    fn a_nix_program_gets_the_shell_as_the_runner_lays_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (folder, tend_home) = (dir.path().join("app"), dir.path().join("home"));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join(".env"), "SECRET=s\nFROM_SHELL=file\n").unwrap();
+        let text = "[programs.dev]\ncommand = \"x\"\nrunner = \"nix\"\n\
+                    env = { MINE = \"config\", FOO = \"config\" }\n";
+        let config = Config::parse(text, &folder.join("tend.toml")).unwrap();
+        let app = context(&folder, &tend_home, None);
+        let start = Start { restart_count: 0, reason: "start", last_exit: None };
+        let inherited: BTreeMap<String, String> = [
+            ("PATH", "/usr/bin"),
+            ("HOME", "/home/me"),
+            ("INHERITED", "tend"),
+            ("FROM_SHELL", "tend"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let json = r#"{"variables":{
+            "FOO":{"type":"exported","value":"shell"},
+            "INHERITED":{"type":"exported","value":"shell"},
+            "FROM_SHELL":{"type":"exported","value":"shell"},
+            "ONLY":{"type":"exported","value":"shell"},
+            "HOME":{"type":"exported","value":"/homeless-shelter"},
+            "PATH":{"type":"exported","value":"/nix/store/x/bin"}}}"#;
+        let shell = ShellEnv::parse(json.as_bytes()).unwrap();
+        let program = &config.programs[0];
+        let shown = program_environment(&app, program, &start, &inherited, Some(&shell)).unwrap();
+        let view = values(&shown);
+        assert_eq!(view["FOO"], ("config", "config".into()), "the program's env wins");
+        assert_eq!(view["MINE"], ("config", "config".into()));
+        assert_eq!(view["ONLY"], ("shell", "nix dev shell".into()));
+        assert_eq!(view["INHERITED"], ("shell", "nix dev shell".into()), "over tend's own");
+        // tend's environment wins over the .env file, and the shell over both.
+        assert_eq!(view["FROM_SHELL"], ("shell", "nix dev shell".into()));
+        assert_eq!(view["PATH"], ("/nix/store/x/bin:/usr/bin", "nix dev shell".into()));
+        assert_eq!(view["HOME"], ("/home/me", "environment".into()), "HOME stays the user's");
+        assert!(view["SECRET"].1.ends_with(".env"));
+
+        // What a spawn ends with: tend's environment, then what the launcher passes, laid
+        // over by the runner.
+        let passed = program_environment(&app, program, &start, &inherited, None).unwrap();
+        let passed: tend_runner::EnvVars = passed
+            .values()
+            .filter(|v| v.source != env_layers::Source::Environment)
+            .map(|v| (v.key.clone(), v.value.clone()))
+            .collect();
+        let mut spawned = inherited.clone();
+        for (k, v) in shell.apply(&passed, Some("/usr/bin")).iter() {
+            spawned.insert(k.to_owned(), v.to_owned());
+        }
+        let shown: BTreeMap<String, String> =
+            shown.into_values().map(|v| (v.key, v.value)).collect();
+        assert_eq!(shown, spawned, "tend env shows what the program gets");
     }
 }

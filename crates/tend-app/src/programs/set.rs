@@ -113,12 +113,22 @@ impl ProgramSet {
     /// one stopped by hand stays stopped), added ones are set up and started, and the others
     /// are left alone. App-level settings that cannot change live are reported as a warning.
     /// Does nothing once the app is stopping.
-    pub async fn apply(&self, new: Config) {
+    pub async fn apply(&self, mut new: Config) {
         let inner = &self.inner;
         let mut state = inner.state.lock().await;
         if inner.supervisor.is_stopping() {
             return;
         }
+        // runner = "auto" chooses as it did at the start; a new choice is logged.
+        let choices = super::choice::resolve(&mut new, &inner.setup.environments.probe());
+        let fresh: Vec<_> = choices
+            .into_iter()
+            .filter(|(name, choice)| {
+                state.config.program(name).and_then(|p| p.auto.as_deref())
+                    != Some(choice.reason.as_str())
+            })
+            .collect();
+        super::choice::log_choices(&fresh);
         let changes = app_level_changes(&state.config, &new);
         if !changes.is_empty() {
             tracing::warn!(
@@ -174,6 +184,32 @@ impl ProgramSet {
         inner.runners.set(&new);
         // App-level settings stay as they were until tend restarts.
         state.config = Config { programs: new.programs, ..state.config.clone() };
+    }
+}
+
+impl ProgramSet {
+    /// The flake in `dir` changed (its environment is invalidated): its programs that have
+    /// `watch` and are active are restarted now (reason `file_change`); the others get the
+    /// new shell at their next start.
+    pub async fn flake_changed(&self, dir: &std::path::Path) {
+        let inner = &self.inner;
+        let state = inner.state.lock().await;
+        let config = &state.config;
+        for program in &config.programs {
+            let flake = config.flake_dir(program);
+            let flake = std::path::absolute(&flake).unwrap_or(flake);
+            if program.runner != crate::config::Runner::Nix || flake != dir {
+                continue;
+            }
+            let Some(handle) = inner.supervisor.program(&program.name) else { continue };
+            if program.watch.is_none() || handle.state().is_idle() {
+                continue;
+            }
+            tracing::info!("{}: its flake changed; restarting", program.name);
+            if let Err(error) = handle.restart_if_active(RestartReason::FileChange).await {
+                tracing::debug!("{}: no restart on a flake change: {error}", program.name);
+            }
+        }
     }
 }
 

@@ -110,6 +110,16 @@ impl NixEnvironment {
         self.ready().map(|ready| ready.prepared.clone())
     }
 
+    /// The materialised shell's variables, as each spawn lays them over its own
+    /// ([`ShellEnv::apply`]); `None` before a preparation succeeded, and in the wrapped mode
+    /// (there `nix develop` sets them at each start).
+    pub fn shell(&self) -> Option<ShellEnv> {
+        match &self.ready()?.shell {
+            Shell::Materialised(shell) => Some(shell.clone()),
+            Shell::Wrapped => None,
+        }
+    }
+
     /// Gets the shell ready: from the cache when its entry has the current key and its GC
     /// root still holds, else evaluated once (`nix print-dev-env --json --profile`) under the
     /// cache slot's lock, which another tend waiting for it then shares; when materialising

@@ -13,6 +13,7 @@ use crate::global::Global;
 use tend_app::config::{Config, Runner};
 use tend_app::programs::env_layers::{self, Source, Var};
 use tend_app::programs::launch::{AppContext, Start, program_environment};
+use tend_runner::{NixEnvironment, NixMode, NixSpec};
 
 /// Options of `tend env`.
 #[derive(Debug, Clone, Copy)]
@@ -31,18 +32,23 @@ struct JsonVar<'a> {
     secret: bool,
 }
 
-/// Prints the environment of `program` (or of every program) of the app in `file`.
+/// Prints the environment of `program` (or of every program) of the app in `file`. A
+/// `runner = "auto"` program is shown as the runner chosen for it now; a nix program's dev shell
+/// is prepared for that (from the cache, else evaluated once and cached).
 ///
 /// # Errors
-/// A bad config, an unknown program, or an unreadable dotenv file (exit 1).
-pub fn show(
+/// A bad config, an unknown program, an unreadable dotenv file, or a dev shell that cannot be
+/// prepared (exit 1).
+pub async fn show(
     global: &Global,
     file: &Path,
     program: Option<&str>,
     options: EnvOptions,
 ) -> Result<u8, CliError> {
     tend_app::logging::init(&global.level(), global.color, None);
-    let config = Config::load(file).map_err(|e| CliError::error(e.to_string()))?;
+    let mut config = Config::load(file).map_err(|e| CliError::error(e.to_string()))?;
+    let probe = tend_app::programs::choice::Probe::take(&config).await;
+    tend_app::programs::choice::resolve(&mut config, &probe);
     let programs: Vec<_> = match program {
         Some(name) => vec![config.program(name).ok_or_else(|| {
             let names: Vec<&str> = config.programs.iter().map(|p| p.name.as_str()).collect();
@@ -67,14 +73,50 @@ pub fn show(
         docker: config.docker.as_deref().cloned(),
     };
     let inherited = env_layers::inherited();
+    let cache_dir = tend_app::programs::environments::nix_cache_dir(&global.home);
+    let mut shells: Vec<NixEnvironment> = Vec::new();
+    let mut notes = Vec::new();
     let mut listing = Vec::new();
     for program in &programs {
         // A docker program without a [docker] table has no environment to show.
         config
             .docker_for(program)
             .map_err(|e| CliError::error(format!("{}: {e}", file.display())))?;
+        let mut note = Vec::new();
+        if let Some(why) = &program.auto {
+            note.push(format!("# runner = \"auto\" chose {why}"));
+        }
+        let mut shell = None;
+        if program.runner == Runner::Nix {
+            let dir = config.flake_dir(program);
+            let dir = std::path::absolute(&dir).unwrap_or(dir);
+            let nix = match shells.iter().position(|n| n.flake_dir() == dir) {
+                Some(i) => &shells[i],
+                None => {
+                    shells.push(NixEnvironment::new(NixSpec::new(&dir, &cache_dir)));
+                    &shells[shells.len() - 1]
+                }
+            };
+            let prepared = nix.prepare_shell().await.map_err(|e| {
+                CliError::error(format!("{}: {}", program.name, tend_app::error::chain(&e)))
+            })?;
+            shell = nix.shell();
+            note.push(match &prepared.mode {
+                NixMode::Materialised => format!(
+                    "# runs in the dev shell of {} (materialised): the shell's variables over \
+                     tend's environment, the program's own over them",
+                    dir.display()
+                ),
+                NixMode::Wrapped { reason } => format!(
+                    "# runs wrapped, through `nix develop {}` at each start, because {reason}: \
+                     the dev shell's variables are set by nix then (not shown)",
+                    dir.display()
+                ),
+            });
+        }
+        notes.push(note);
         let start = Start { restart_count: 0, reason: "start", last_exit: None };
-        let mut vars = program_environment(&context, program, &start, &inherited)
+        let mut vars = program_environment(&context, program, &start, &inherited, shell.as_ref())
             .map_err(|e| CliError::error(env_layers::unreadable(&e)))?;
         let run_id = tend_runner::RUN_ID_VAR.to_string();
         vars.insert(
@@ -112,9 +154,12 @@ pub fn show(
         writeln!(out, "{}", serde_json::json!({ "app": config.name, "programs": map }))
     } else {
         let many = listing.len() > 1;
-        listing.iter().zip(&programs).try_for_each(|((name, vars), program)| {
+        listing.iter().zip(&programs).zip(&notes).try_for_each(|(((name, vars), program), note)| {
             if many {
                 writeln!(out, "# {name}")?;
+            }
+            for line in note {
+                writeln!(out, "{line}")?;
             }
             if program.runner == Runner::Docker {
                 writeln!(

@@ -46,12 +46,15 @@ pub async fn dispatch(cli: crate::cli::Cli) -> Result<u8, CliError> {
             let config = args.config()?;
             app::run(&global, config, args.replace).await
         }
-        crate::cli::Command::Env { program, show_secrets, json } => env::show(
-            &global,
-            &cli.file,
-            program.as_deref(),
-            env::EnvOptions { show_secrets, json },
-        ),
+        crate::cli::Command::Env { program, show_secrets, json } => {
+            env::show(
+                &global,
+                &cli.file,
+                program.as_deref(),
+                env::EnvOptions { show_secrets, json },
+            )
+            .await
+        }
         crate::cli::Command::Reap { name } => reap::reap(&global, name.as_deref()).await,
         crate::cli::Command::Status(args) => control::status(&global, &cli.file, args).await,
         crate::cli::Command::Restart(args) => control::restart(&global, &cli.file, args).await,

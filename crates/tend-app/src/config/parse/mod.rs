@@ -27,12 +27,13 @@ use toml::de::{DeTable, DeValue};
 
 use super::error::{ConfigError, Diagnostic};
 use super::types::{
-    Backoff, Config, InflightConfig, LogConfig, MaxRestarts, ProgramConfig, RestartPolicy, Runner,
-    StopPolicy, Watch,
+    Backoff, Config, InflightConfig, LogConfig, MaxRestarts, NixConfig, ProgramConfig,
+    RestartPolicy, Runner, StopPolicy, Watch,
 };
 use super::values::{self, NAME_EXPECTED, Rejection, is_valid_name, sanitize_name};
 
-const ROOT_KEYS: &[&str] = &["name", "inflight", "log", "programs", "docker"];
+const ROOT_KEYS: &[&str] = &["name", "inflight", "log", "programs", "docker", "nix"];
+const NIX_KEYS: &[&str] = &["flake"];
 const INFLIGHT_KEYS: &[&str] = &["max_age"];
 const PROGRAM_KEYS: &[&str] = &[
     "command",

@@ -1,5 +1,5 @@
 //! The top level of `tend.toml`: `name`, `[log]`, `[inflight]`, the `[programs]` table and
-//! `[docker]`.
+//! `[docker]` and `[nix]`.
 
 use super::*;
 
@@ -49,7 +49,38 @@ impl Ctx<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         let docker =
             root.get("docker").map(|field| self.docker(field).map(Box::new)).transpose()?;
-        Ok(Config { name, folder: self.folder.clone(), log, inflight, programs, docker })
+        let nix = match root.get("nix") {
+            Some(field) => self.nix(field)?,
+            None => NixConfig::default(),
+        };
+        Ok(Config { name, folder: self.folder.clone(), log, inflight, programs, docker, nix })
+    }
+
+    /// `[nix]`: `flake`, the folder of the flake (relative to tend.toml); with
+    /// [`Disk::Checked`] it must be a folder holding `flake.nix`.
+    pub(super) fn nix(&self, field: &Field<'_, '_>) -> Result<NixConfig, ConfigError> {
+        let table = self.table(
+            field,
+            Some(NIX_KEYS),
+            r#"expected a table, like [nix] with flake = "nix" (the folder holding flake.nix)"#,
+        )?;
+        let mut nix = NixConfig::default();
+        if let Some(field) = table.get("flake") {
+            let expected = r#"expected the folder holding flake.nix, relative to tend.toml, like flake = "." or flake = "nix""#;
+            let dir = self.resolve(self.nonempty_string(field, expected)?);
+            if self.disk == Disk::Checked && !tend_runner::has_flake(&dir) {
+                let found = if dir.is_file() {
+                    format!("{} is a file, not a folder", dir.display())
+                } else if dir.is_dir() {
+                    format!("{} has no flake.nix", dir.display())
+                } else {
+                    format!("{} does not exist", dir.display())
+                };
+                return Err(self.at_value(field, found, expected));
+            }
+            nix.flake = Some(dir);
+        }
+        Ok(nix)
     }
 
     pub(super) fn inflight(&self, field: &Field<'_, '_>) -> Result<InflightConfig, ConfigError> {
