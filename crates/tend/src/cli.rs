@@ -112,7 +112,11 @@ environment, the program's env_files, <app folder>/.env, $TEND_HOME/.env. Values
 files are secrets: shown as *** unless --show-secrets.
 A runner = \"docker\" program gets, highest first: tend's own variables (paths as the container \
 sees them: TEND_STATE_DIR=/tend/state), the program's env, the [docker] env, the dotenv files; \
-all over the image's own variables (not shown). tend's own environment is not passed in."
+all over the image's own variables (not shown). tend's own environment is not passed in.
+A runner = \"nix\" program gets its flake's dev shell over tend's own environment, under the \
+rest, and the shell's PATH before its own: to show it, its shell is prepared (from the cache \
+under $TEND_HOME/cache/nix, else evaluated once). A runner = \"auto\" program is shown as the \
+runner chosen for it, with why."
     )]
     Env {
         /// The program (default: every program of the app)
@@ -189,6 +193,21 @@ startup kind and the items that were still in flight (younger than [inflight] ma
 Exit code: 3 when the app is not running.")]
     Inflight(InflightArgs),
 
+    /// Build what the app needs ahead of time: its Docker image, its programs' Nix dev shells
+    #[command(after_help = "Examples:
+  tend prepare                                 build the image if missing, evaluate dev shells not cached
+  tend prepare --refresh                       rebuild the image and evaluate every dev shell again
+  tend prepare -f bot/tend.toml
+
+What it prepares: the image of [docker] build (when a program runs in Docker), with a progress \
+bar over the build's steps and the build's output above it; the dev shell of the flake of each \
+runner = \"nix\" program (runner = \"auto\" ones as chosen now), cached under \
+$TEND_HOME/cache/nix for every later start. `tend up` does the same on first use; preparing \
+first makes that start fast. Without a terminal it prints plain lines instead of bars.
+Exit code: 0 when everything is ready; 1 with the error (a failed build shows its failing step \
+and last lines; a failed evaluation nix's last lines).")]
+    Prepare(PrepareArgs),
+
     /// The app's Docker container, as the `[docker]` table of tend.toml describes it
     #[command(after_help = "Examples:
   tend docker dockerfile                       the Dockerfile of [docker] build, on stdout
@@ -196,7 +215,7 @@ Exit code: 3 when the app is not running.")]
 
 Every runner = \"docker\" program of an app runs in its one container, with the app's folder \
 mounted at /app and its state folder ($TEND_HOME/apps/<app>) at /tend/state.
-The runner itself is not available yet: such programs fail at start and say so.")]
+`tend prepare` builds the image of [docker] build ahead of time.")]
     Docker(DockerArgs),
 }
 
@@ -352,6 +371,15 @@ pub enum InflightCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Options of `tend prepare`.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct PrepareArgs {
+    /// Build the image even if it is there, and evaluate every dev shell again even if it is
+    /// cached
+    #[arg(long)]
+    pub refresh: bool,
 }
 
 /// Options of `tend docker`.

@@ -6,6 +6,7 @@
 //! - [`logs`]: `tend logs`
 //! - [`env`](mod@env): `tend env`
 //! - [`docker`]: `tend docker dockerfile`
+//! - [`prepare`]: `tend prepare` (images and dev shells, ahead of time)
 //! - [`service`]: `tend service …`
 //! - [`inflight`]: `tend inflight begin|done|list`
 //! - [`reap`]: `tend reap`
@@ -17,6 +18,7 @@ pub mod docker;
 pub mod env;
 pub mod inflight;
 pub mod logs;
+pub mod prepare;
 pub mod reap;
 pub mod service;
 pub mod target;
@@ -63,5 +65,6 @@ pub async fn dispatch(cli: crate::cli::Cli) -> Result<u8, CliError> {
         crate::cli::Command::Service(args) => service::run(&global, &cli.file, args).await,
         crate::cli::Command::Inflight(args) => inflight::run(&global, &cli.file, args).await,
         crate::cli::Command::Docker(args) => docker::run(&global, &cli.file, args),
+        crate::cli::Command::Prepare(args) => prepare::run(&global, &cli.file, args).await,
     }
 }
