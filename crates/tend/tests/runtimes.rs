@@ -1,12 +1,15 @@
-//! The same program specs, natively and in Docker: each case is written once and run in every
-//! runtime this machine has. Docker needs a daemon and a static busybox (the image is built
-//! here `FROM scratch`; nothing is pulled): without them the Docker runs are skipped with the
-//! reason printed, unless `TEND_REQUIRE_DOCKER=1`, which makes that a failure.
+//! The same program specs, natively, in Docker and in a Nix dev shell: each case is written
+//! once and run in every runtime this machine has. Docker needs a daemon and a static busybox
+//! (the image is built here `FROM scratch`; nothing is pulled): without them the Docker runs are
+//! skipped with the reason printed, unless `TEND_REQUIRE_DOCKER=1`, which makes that a failure.
+//! Nix needs nix installed (each sandbox gets its own offline flake, registry and config, see
+//! `common/nixlab.rs`): without it the Nix runs are skipped, unless `TEND_REQUIRE_NIX=1`.
 //!
 //! The programs are POSIX shell scripts that work alike on the host and in busybox, and keep
 //! what they see in `$TEND_STATE_DIR` (the app's state folder; `/tend/state` in the container,
 //! the same folder on the host).
 #![cfg(unix)]
+#![allow(clippy::expect_used)]
 
 mod common;
 
@@ -24,22 +27,38 @@ const BUSYBOX: &str = "/bin/busybox";
 enum Runtime {
     Native,
     Docker,
+    Nix,
 }
 
 impl Runtime {
     /// The runtimes of this machine: native always, Docker when it can be used here.
     fn available() -> Vec<Runtime> {
+        let mut runtimes = vec![Runtime::Native];
         match docker_ready() {
-            Ok(()) => vec![Runtime::Native, Runtime::Docker],
+            Ok(()) => runtimes.push(Runtime::Docker),
             Err(reason) => {
                 assert!(
                     std::env::var("TEND_REQUIRE_DOCKER").as_deref() != Ok("1"),
                     "TEND_REQUIRE_DOCKER=1 but {reason}"
                 );
                 eprintln!("docker runs skipped: {reason}");
-                vec![Runtime::Native]
             }
         }
+        if common::nixlab::real_nix().is_some() {
+            runtimes.push(Runtime::Nix);
+        }
+        runtimes
+    }
+
+    /// A sandbox for a case in this runtime: for Nix, with nix set up and a flake in the app's
+    /// folder (its dev shell sets `FOO=from-the-shell`).
+    fn sandbox(self) -> Sandbox {
+        let sb = Sandbox::new();
+        if self == Runtime::Nix {
+            let lab = common::nixlab::NixLab::new(&sb).expect("nix is installed");
+            lab.write_flake(&sb.cwd, "from-the-shell");
+        }
+        sb
     }
 
     /// `tend.toml` for app `name` with `programs` (TOML tables without a `runner` key), each
@@ -50,6 +69,10 @@ impl Runtime {
             Runtime::Docker => {
                 let programs = programs.replace("command =", "runner = \"docker\"\ncommand =");
                 format!("name = \"{name}\"\n\n[docker]\nimage = \"{IMAGE}\"\n\n{programs}")
+            }
+            Runtime::Nix => {
+                let programs = programs.replace("command =", "runner = \"nix\"\ncommand =");
+                format!("name = \"{name}\"\n\n{programs}")
             }
         }
     }
@@ -120,7 +143,7 @@ fn in_every_runtime(case: impl Fn(Runtime)) {
 #[test]
 fn output_lines_reach_the_log_and_the_terminal() {
     in_every_runtime(|rt| {
-        let sb = Sandbox::new();
+        let sb = rt.sandbox();
         let app = rt.app("output");
         let script = "echo out-line; echo err-line >&2; printf 'no newline'";
         sb.write(
@@ -147,7 +170,7 @@ fn output_lines_reach_the_log_and_the_terminal() {
 fn a_crash_is_restarted_after_a_backoff_and_exit_42_at_once() {
     in_every_runtime(|rt| {
         for (code, delays) in [(7, vec!["50ms", "100ms"]), (42, vec![])] {
-            let sb = Sandbox::new();
+            let sb = rt.sandbox();
             let app = rt.app(&format!("exit{code}"));
             let script = format!(
                 "echo run >> \"$TEND_STATE_DIR/starts\"; \
@@ -180,7 +203,7 @@ fn a_crash_is_restarted_after_a_backoff_and_exit_42_at_once() {
 #[test]
 fn a_restart_ends_the_whole_tree_of_the_run_before_the_next_one_starts() {
     in_every_runtime(|rt| {
-        let sb = Sandbox::new();
+        let sb = rt.sandbox();
         let app = rt.app("tree");
         // Each run lists the processes it sees, then leaves a child and a setsid escapee.
         let script = format!(
@@ -210,6 +233,16 @@ fn a_restart_ends_the_whole_tree_of_the_run_before_the_next_one_starts() {
                 let line = format!("tree: runs in container tend-{app}, image {IMAGE}");
                 assert!(table.contains(&line), "{table}");
             }
+            Runtime::Nix => {
+                assert_eq!(tree["runner"], "nix", "{json}");
+                assert_eq!(tree["mode"], "materialised", "{json}");
+                assert_eq!(tree["flake"], sb.cwd.to_string_lossy().as_ref(), "{json}");
+                assert!(tree.get("fallback").is_none() && tree.get("auto").is_none(), "{json}");
+                let table = sb.run(&["status"]).stdout;
+                let line =
+                    format!("tree: runs in the dev shell of {} (materialised)", sb.cwd.display());
+                assert!(table.contains(&line), "{table}");
+            }
         }
         sb.run(&["restart", "tree"]).assert_code(0);
         sb.wait_file(&state.dir.join("up-1"));
@@ -226,7 +259,7 @@ fn a_restart_ends_the_whole_tree_of_the_run_before_the_next_one_starts() {
 #[test]
 fn after_a_sigkill_of_tend_the_next_up_ends_what_it_left_and_runs_one_copy() {
     in_every_runtime(|rt| {
-        let sb = Sandbox::new();
+        let sb = rt.sandbox();
         let app = rt.app("killed");
         let script = format!(
             "echo run >> \"$TEND_STATE_DIR/starts\"; n=$(wc -l < \"$TEND_STATE_DIR/starts\"); \

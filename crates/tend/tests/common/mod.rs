@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+#[cfg(unix)]
+pub mod nixlab;
+
 /// How long any single wait may take before the test fails. Generous: a passing suite never
 /// comes close, and a slow CI machine should not fail it.
 pub const LIMIT: Duration = Duration::from_secs(20);
@@ -87,6 +90,8 @@ pub struct Sandbox {
     /// The working directory of every `tend` started here.
     pub cwd: PathBuf,
     spawned: Cell<u32>,
+    /// Variables every `tend` started here gets ([`Sandbox::set_env`]).
+    env: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 impl Default for Sandbox {
@@ -102,7 +107,17 @@ impl Sandbox {
         let home = root.path().join("home");
         let cwd = root.path().join("work");
         fs::create_dir_all(&cwd).unwrap();
-        Sandbox { root, home, cwd, spawned: Cell::new(0) }
+        Sandbox { root, home, cwd, spawned: Cell::new(0), env: Default::default() }
+    }
+
+    /// Gives every `tend` started from now on `key=value` (nix's config, a PATH…).
+    pub fn set_env(&self, key: &str, value: &str) {
+        self.env.borrow_mut().push((key.to_owned(), value.to_owned()));
+    }
+
+    /// The sandbox's own folder (holding `home` and `work`).
+    pub fn root(&self) -> &Path {
+        self.root.path()
     }
 
     /// A path in the working directory.
@@ -142,6 +157,7 @@ impl Sandbox {
         for key in ["TEND_STATE_DIR", "TEND_APP", "TEND_PROGRAM", "TEND_RUN_ID", "TEND_RECOVERY"] {
             cmd.env_remove(key);
         }
+        cmd.envs(self.env.borrow().iter().map(|(k, v)| (k, v)));
         cmd.stdin(Stdio::null());
         cmd
     }
