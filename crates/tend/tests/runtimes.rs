@@ -281,3 +281,82 @@ fn after_a_sigkill_of_tend_the_next_up_ends_what_it_left_and_runs_one_copy() {
         second.wait().assert_code(0);
     });
 }
+
+/// Docker only: `runner = "auto"` of an app with a `[docker]` table and no flake runs in
+/// Docker when the daemon answers, and says why.
+#[test]
+fn auto_chooses_docker_when_the_daemon_answers() {
+    if !Runtime::available().contains(&Runtime::Docker) {
+        return;
+    }
+    let sb = Sandbox::new();
+    let app = Runtime::Docker.app("auto");
+    sb.write(
+        "tend.toml",
+        &format!(
+            "name = \"{app}\"\n[docker]\nimage = \"{IMAGE}\"\n[programs.p]\nrunner = \"auto\"\n\
+             command = [\"sh\", \"-c\", \"echo in > \\\"$TEND_STATE_DIR/in\\\"; exec sleep 1000\"]\n"
+        ),
+    );
+    let tend = sb.spawn(&["up"]);
+    sb.wait_file(&sb.app(&app).dir.join("in"));
+    let status = sb.run(&["status", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let p = &json["programs"][0];
+    assert_eq!(p["runner"], "docker", "{json}");
+    assert_eq!(p["container"], format!("tend-{app}"), "{json}");
+    let why = p["auto"].as_str().unwrap();
+    assert!(
+        why.starts_with("docker: the config has a [docker] table and the daemon answers"),
+        "{why}"
+    );
+    let env = sb.run(&["env", "p"]).stdout;
+    assert!(
+        env.contains("# runner = \"auto\" chose docker: ") && env.contains("# runs in Docker"),
+        "{env}"
+    );
+    tend.signal(libc::SIGTERM);
+    tend.wait().assert_code(0);
+}
+
+/// Docker only: `tend prepare` builds the image of `[docker] build` (plain progress lines
+/// without a terminal), and says it is ready without building the next time.
+#[test]
+fn prepare_builds_the_docker_image() {
+    if !Runtime::available().contains(&Runtime::Docker) {
+        return;
+    }
+    let sb = Sandbox::new();
+    // One name in every run: its image (tagged by the app and the Dockerfile) is rebuilt, not
+    // left behind once per run.
+    let app = "tend-cli-prepare";
+    sb.write(
+        "tend.toml",
+        &format!(
+            "name = \"{app}\"\n[docker]\nbuild = {{ base = \"{IMAGE}\", steps = [\"RUN echo tend-prepare-step\"] }}\n\
+             [programs.p]\nrunner = \"docker\"\ncommand = \"true\"\nrestart = \"never\"\n"
+        ),
+    );
+    let built = sb.run(&["prepare", "--refresh"]);
+    built.assert_code(0);
+    assert!(built.stdout.contains(": ready (built in "), "{}", built.stdout);
+    assert!(built.stderr.contains("step 3/3: RUN echo tend-prepare-step"), "{}", built.stderr);
+    // The build's own lines (its steps may come from the layer cache).
+    assert!(built.stderr.contains("  | Successfully tagged tend-"), "{}", built.stderr);
+    let again = sb.run(&["prepare"]);
+    again.assert_code(0);
+    assert!(again.stdout.contains(": ready (already built)"), "{}", again.stdout);
+
+    // A failing step: exit 1, the step and its last lines.
+    sb.write(
+        "tend.toml",
+        &format!(
+            "name = \"{app}\"\n[docker]\nbuild = {{ base = \"{IMAGE}\", steps = [\"RUN echo about-to-fail; exit 3\"] }}\n\
+             [programs.p]\nrunner = \"docker\"\ncommand = \"true\"\n"
+        ),
+    );
+    let failed = sb.run(&["prepare"]);
+    failed.assert_code(1);
+    assert!(failed.stderr.contains("RUN echo about-to-fail; exit 3"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("about-to-fail"), "{}", failed.stderr);
+}
