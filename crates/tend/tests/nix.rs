@@ -123,7 +123,7 @@ fn the_wrapped_fallback_is_logged_and_shown_by_status() {
     );
     let tend = sb.spawn(&["up"]);
     let state = sb.app("wrap");
-    assert_eq!(sb.wait_file(&state.dir.join("foo")), "wrapped-value\n");
+    assert_eq!(sb.wait_lines(&state.dir.join("foo"), 1), "wrapped-value\n");
     let json = status_json(&sb);
     let p = &json["programs"][0];
     assert_eq!(p["runner"], "nix", "{json}");
@@ -155,8 +155,8 @@ fn auto_chooses_nix_where_a_flake_is_and_native_elsewhere_and_says_why() {
     sb.write("tend.toml", &format!("name = \"auto\"\n{}{}", program("api"), program("plain")));
     let tend = sb.spawn(&["up"]);
     let state = sb.app("auto");
-    assert_eq!(sb.wait_file(&state.dir.join("api")), "api-shell\n");
-    assert_eq!(sb.wait_file(&state.dir.join("plain")), "\n");
+    assert_eq!(sb.wait_lines(&state.dir.join("api"), 1), "api-shell\n");
+    assert_eq!(sb.wait_lines(&state.dir.join("plain"), 1), "\n");
     let json = status_json(&sb);
     let (api, plain) = (&json["programs"][0], &json["programs"][1]);
     assert_eq!(api["runner"], "nix", "{json}");

@@ -118,13 +118,24 @@ impl Nix {
             stderr,
             timed_out,
         };
-        let output = match tokio::time::timeout(limit, cmd.output()).await {
+        // Owned while it runs: tend's reaper of adopted orphans (as subreaper) must not take
+        // its exit status from tokio.
+        let child = match crate::tree::spawn_owned(|| cmd.spawn(), tokio::process::Child::id) {
+            Ok(child) => child,
+            Err(e) => return Err(failure(format!("could not start: {e}"), String::new(), false)),
+        };
+        let pid = child.id();
+        let waited = tokio::time::timeout(limit, child.wait_with_output()).await;
+        if let Some(pid) = pid {
+            crate::tree::disown(pid);
+        }
+        let output = match waited {
             Err(_) => {
                 let status = format!("timed out after {}s", limit.as_secs());
                 return Err(failure(status, String::new(), true));
             }
             Ok(Err(e)) => {
-                return Err(failure(format!("could not start: {e}"), String::new(), false));
+                return Err(failure(format!("could not wait for it: {e}"), String::new(), false));
             }
             Ok(Ok(output)) => output,
         };
