@@ -224,6 +224,30 @@ fn a_restart_ends_the_whole_tree_of_the_run_before_the_next_one_starts() {
 }
 
 #[test]
+fn what_a_run_leaves_when_it_exits_is_ended_before_the_next_run() {
+    in_every_runtime(|rt| {
+        let sb = Sandbox::new();
+        let app = rt.app("leftover");
+        // The first run leaves a child and a setsid escapee and exits 42 (restart now); the
+        // second lists what it sees and ends.
+        let script = format!(
+            "if [ \"$TEND_RESTART_COUNT\" = 0 ]; then sleep 7791 & setsid sleep 7792 & exit 42; fi; \
+             ({PROCESSES}) > \"$TEND_STATE_DIR/ps\""
+        );
+        let program = format!(
+            "[programs.quick]\ncommand = [\"sh\", \"-c\", {}]\nrestart = \"never\"\n",
+            toml_str(&script)
+        );
+        sb.write("tend.toml", &rt.config(&app, &program));
+        sb.run(&["up"]).assert_code(0);
+        let seen = read(&sb.app(&app).dir.join("ps"));
+        for leftover in ["sleep 7791", "sleep 7792"] {
+            assert!(!runs(&seen, leftover), "{rt:?}: `{leftover}` outlived its run:\n{seen}");
+        }
+    });
+}
+
+#[test]
 fn after_a_sigkill_of_tend_the_next_up_ends_what_it_left_and_runs_one_copy() {
     in_every_runtime(|rt| {
         let sb = Sandbox::new();
