@@ -105,10 +105,10 @@ fn exit_to_start_gaps(log: &str) -> Vec<f64> {
         let Some(at) = line.get(11..26).and_then(seconds_of_day) else { continue };
         if line.contains(" p: exited with exit code 42") {
             exited = Some(at);
-        } else if line.contains(" p: started") {
-            if let Some(then) = exited.take() {
-                gaps.push((at - then).rem_euclid(86_400.0) * 1e3);
-            }
+        } else if line.contains(" p: started")
+            && let Some(then) = exited.take()
+        {
+            gaps.push((at - then).rem_euclid(86_400.0) * 1e3);
         }
     }
     gaps

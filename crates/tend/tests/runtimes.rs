@@ -272,3 +272,38 @@ fn after_a_sigkill_of_tend_the_next_up_ends_what_it_left_and_runs_one_copy() {
         second.wait().assert_code(0);
     });
 }
+
+#[test]
+fn tend_reap_removes_what_a_killed_tend_left_in_every_runtime() {
+    in_every_runtime(|rt| {
+        let sb = Sandbox::new();
+        let app = rt.app("reaped");
+        let script = "echo $$ > \"$TEND_STATE_DIR/pid\"; exec sleep 7801";
+        let program =
+            format!("[programs.left]\ncommand = [\"sh\", \"-c\", {}]\n", toml_str(script));
+        sb.write("tend.toml", &rt.config(&app, &program));
+        let tend = sb.spawn(&["up"]);
+        sb.wait_file(&sb.app(&app).dir.join("pid"));
+        tend.signal(libc::SIGKILL);
+        drop(tend.wait());
+        let reaped = sb.run(&["reap"]);
+        reaped.assert_code(0);
+        let log = &reaped.stderr;
+        match rt {
+            Runtime::Native => {
+                let pid = read(&sb.app(&app).dir.join("pid")).trim().parse().unwrap();
+                assert!(!alive(pid), "the program outlived `tend reap`");
+                assert!(log.contains("ended 1 process(es) left by a tend that is gone"), "{log}");
+            }
+            Runtime::Docker => {
+                let container = format!("tend-{app}");
+                let left = std::process::Command::new("docker")
+                    .args(["ps", "-aq", "--filter", &format!("name=^{container}$")])
+                    .output()
+                    .unwrap();
+                assert!(left.stdout.is_empty(), "{container} outlived `tend reap`");
+                assert!(log.contains("removed 1 container(s) of a tend that is gone"), "{log}");
+            }
+        }
+    });
+}
