@@ -223,7 +223,7 @@ pub use docker::{
     ImageBuild as DockerImageBuild, OWNER_FILE, Prepared as DockerPrepared,
     build_image as docker_build_image, container_name as docker_container_name,
     exit_of as docker_exit, fingerprint as docker_fingerprint, host_user_ids as docker_host_user,
-    image_present as docker_image_present, parse_step as docker_build_step,
+    image_present as docker_image_present, parse_step as docker_build_step, ping as docker_ping,
 };
 pub use end::Exit;
 pub use environment::{BoxFuture, Environment, RunnerKind};

@@ -21,7 +21,8 @@ modes:
   bench-restart FILE N      append `<start ns>` to FILE; while < N lines append ` <exit ns>` and exit 42
   spew BYTES                write BYTES of 100-byte lines to stdout
   spew-file BYTES PATH      the same into PATH directly (the benchmark's baseline)
-  env-dump FILE             write the environment to FILE (KEY=VALUE lines), then sleep 300
+  env-dump FILE             write the environment to FILE (KEY=VALUE records, each ended by a NUL,
+                            as values may hold newlines), then sleep 300
   ready FILE SECS           create FILE, then sleep
   stamp FILE                append `<start ns> <pid> $TEND_RESTART_REASON $TEND_RESTART_COUNT`
                             to FILE in one write, then sleep 300";
@@ -87,7 +88,7 @@ fn main() -> ExitCode {
             }
         },
         "env-dump" => {
-            let text: String = std::env::vars().map(|(k, v)| format!("{k}={v}\n")).collect();
+            let text: String = std::env::vars().map(|(k, v)| format!("{k}={v}\0")).collect();
             write_atomically(Path::new(arg(1)), &text);
             sleep(300);
         }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use common::*;
 
 fn env_of(text: &str) -> BTreeMap<&str, &str> {
-    text.lines().filter_map(|line| line.split_once('=')).collect()
+    text.split('\0').filter_map(|record| record.split_once('=')).collect()
 }
 
 #[test]

@@ -257,6 +257,30 @@ fn a_restart_ends_the_whole_tree_of_the_run_before_the_next_one_starts() {
 }
 
 #[test]
+fn what_a_run_leaves_when_it_exits_is_ended_before_the_next_run() {
+    in_every_runtime(|rt| {
+        let sb = rt.sandbox();
+        let app = rt.app("leftover");
+        // The first run leaves a child and a setsid escapee and exits 42 (restart now); the
+        // second lists what it sees and ends.
+        let script = format!(
+            "if [ \"$TEND_RESTART_COUNT\" = 0 ]; then sleep 7791 & setsid sleep 7792 & exit 42; fi; \
+             ({PROCESSES}) > \"$TEND_STATE_DIR/ps\""
+        );
+        let program = format!(
+            "[programs.quick]\ncommand = [\"sh\", \"-c\", {}]\nrestart = \"never\"\n",
+            toml_str(&script)
+        );
+        sb.write("tend.toml", &rt.config(&app, &program));
+        sb.run(&["up"]).assert_code(0);
+        let seen = read(&sb.app(&app).dir.join("ps"));
+        for leftover in ["sleep 7791", "sleep 7792"] {
+            assert!(!runs(&seen, leftover), "{rt:?}: `{leftover}` outlived its run:\n{seen}");
+        }
+    });
+}
+
+#[test]
 fn after_a_sigkill_of_tend_the_next_up_ends_what_it_left_and_runs_one_copy() {
     in_every_runtime(|rt| {
         let sb = rt.sandbox();
@@ -279,6 +303,41 @@ fn after_a_sigkill_of_tend_the_next_up_ends_what_it_left_and_runs_one_copy() {
         assert_eq!(read(&state.dir.join("starts")).lines().count(), 2, "{rt:?}");
         second.signal(libc::SIGTERM);
         second.wait().assert_code(0);
+    });
+}
+
+#[test]
+fn tend_reap_removes_what_a_killed_tend_left_in_every_runtime() {
+    in_every_runtime(|rt| {
+        let sb = rt.sandbox();
+        let app = rt.app("reaped");
+        let script = "echo $$ > \"$TEND_STATE_DIR/pid\"; exec sleep 7801";
+        let program =
+            format!("[programs.left]\ncommand = [\"sh\", \"-c\", {}]\n", toml_str(script));
+        sb.write("tend.toml", &rt.config(&app, &program));
+        let tend = sb.spawn(&["up"]);
+        sb.wait_file(&sb.app(&app).dir.join("pid"));
+        tend.signal(libc::SIGKILL);
+        drop(tend.wait());
+        let reaped = sb.run(&["reap"]);
+        reaped.assert_code(0);
+        let log = &reaped.stderr;
+        match rt {
+            Runtime::Native | Runtime::Nix => {
+                let pid = read(&sb.app(&app).dir.join("pid")).trim().parse().unwrap();
+                assert!(!alive(pid), "the program outlived `tend reap`");
+                assert!(log.contains("ended 1 process(es) left by a tend that is gone"), "{log}");
+            }
+            Runtime::Docker => {
+                let container = format!("tend-{app}");
+                let left = std::process::Command::new("docker")
+                    .args(["ps", "-aq", "--filter", &format!("name=^{container}$")])
+                    .output()
+                    .unwrap();
+                assert!(left.stdout.is_empty(), "{container} outlived `tend reap`");
+                assert!(log.contains("removed 1 container(s) of a tend that is gone"), "{log}");
+            }
+        }
     });
 }
 

@@ -11,8 +11,8 @@ use std::process::Stdio;
 use common::*;
 
 fn env_of(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .filter_map(|line| line.split_once('='))
+    text.split('\0')
+        .filter_map(|record| record.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }

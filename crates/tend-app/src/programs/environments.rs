@@ -269,7 +269,7 @@ impl Environments {
         let registry = RunRegistry::new(home.runs());
         for env in made {
             let report = env.env.reap_leftovers(&registry, crate::reap::REAP_GRACE).await;
-            crate::reap::log_report(home, &report);
+            crate::reap::log_report(home, env.env.kind(), &report);
         }
     }
 

@@ -44,3 +44,12 @@ pub(crate) async fn connect() -> Result<Docker, DockerError> {
     }
     Ok(docker)
 }
+
+/// Whether a daemon answers at `DOCKER_HOST` (else the default socket), speaking API 1.41 or
+/// later: for callers that use Docker only when it is there (`tend reap`).
+///
+/// # Errors
+/// [`DockerError::NoDaemon`], [`DockerError::SocketPermission`].
+pub async fn ping() -> Result<(), DockerError> {
+    connect().await.map(drop)
+}

@@ -33,7 +33,7 @@ pub enum DockerError {
     },
     /// The image lacks what tend needs inside the container.
     #[error(
-        "image `{image}` cannot run tend programs: {missing}. tend runs each program through a small /bin/sh wrapper inside the container (to learn its pid there, stop its process group and find what it leaves behind), which needs /bin/sh, grep, sleep and /proc; add them (a static busybox is enough)"
+        "image `{image}` cannot run tend programs: {missing}. tend runs each program through a small /bin/sh wrapper inside the container (to learn its pid there, stop its process group and find what it leaves behind), which needs /bin/sh, grep, sleep, setsid and /proc; add them (a static busybox is enough)"
     )]
     ImageUnfit {
         /// The image.

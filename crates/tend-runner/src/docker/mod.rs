@@ -33,6 +33,7 @@ pub use build::{
     BuildProgress, ContextFile, FAILURE_LINES, ImageBuild, build_image, image_present, parse_step,
 };
 pub use child::exit_of;
+pub use connect::ping;
 pub use error::DockerError;
 pub use owner::{ContainerOwner, OWNER_FILE};
 pub use spec::{DockerMount, DockerSpec, container_name, fingerprint, host_user_ids};

@@ -12,16 +12,46 @@ pub(crate) const KEEPALIVE_NAME: &str = "tend-keepalive";
 /// sleep loop should it close) and exits at once on TERM, also as PID 1 (without an init).
 const KEEPALIVE: &str = r#"trap 'exit 0' TERM INT HUP; while :; do read -r _ || sleep 3600; done"#;
 
-/// The run wrapper: reports on its first stdout line either `tend-pid <pid>` (its pid inside
-/// the container, which is then the program's: it `exec`s it, so the program leads the
-/// exec's process group) or `tend-missing <PATH>` (the program cannot be found), then runs the
-/// program. The program's arguments are positional parameters, never interpolated.
-const WRAPPER: &str = r#"case $1 in
+/// The run wrapper (after [`MEMBERS`]): starts the program as the leader of a session and
+/// process group of its own (`setsid`), with the run token as `TEND_RUN_ID` (the wrapper
+/// itself carries it only as `TEND_WRAP_TOKEN`, so that a stop never takes it for a member),
+/// and reports on its first stdout line `tend-pid <pid>` (the program's pid inside the
+/// container, the id of its group), or `tend-missing <PATH>` when the program cannot be found.
+/// When the program has ended, it ends what the run left — signal `$1`, up to `$2` tenths of a
+/// second, then SIGKILL — and exits with the program's status: the end of the exec is the end
+/// of the whole run, with no second exec to clean up. The program's arguments are positional
+/// parameters, never interpolated. (An asynchronous list's stdin is /dev/null: the program
+/// gets the exec's through fd 3. The wrapper's own stderr goes to /dev/null once the program
+/// runs, so the shell's `Killed`-style job reports never mix with the program's output.)
+const WRAPPER: &str = r#"sig=$1 tenths=$2; shift 2
+case $1 in
 */*) [ -f "$1" ] && [ -x "$1" ] ;;
 *) command -v "$1" >/dev/null 2>&1 ;;
 esac || { printf 'tend-missing %s\n' "$PATH"; exit 127; }
-printf 'tend-pid %s\n' "$$"
-exec "$@""#;
+TEND_STOP_TOKEN=$TEND_WRAP_TOKEN
+exec 3<&0
+(unset TEND_WRAP_TOKEN; TEND_RUN_ID=$TEND_STOP_TOKEN; export TEND_RUN_ID; exec setsid "$@" 0<&3 3<&-) &
+pgid=$!
+exec 3<&- 2>/dev/null
+printf 'tend-pid %s\n' "$pgid"
+wait "$pgid"
+code=$?
+left=$(members)
+if [ -n "$left" ]; then
+  for p in $left; do kill -"$sig" "$p" 2>/dev/null; done
+  i=0
+  while [ "$i" -lt "$tenths" ]; do
+    left=$(members)
+    [ -z "$left" ] && break
+    sleep 0.1
+    i=$((i+1))
+  done
+  for p in $(members); do kill -9 "$p" 2>/dev/null; done
+fi
+exit "$code""#;
+
+/// The variable that carries the run token into the wrapper (see [`WRAPPER`]).
+pub(crate) const WRAP_TOKEN_VAR: &str = "TEND_WRAP_TOKEN";
 
 /// Lists the live processes of a run (`$members`): those in process group `$pgid`, and those
 /// carrying its token (`TEND_RUN_ID=$TEND_STOP_TOKEN` in their environment).
@@ -98,7 +128,7 @@ echo "survivors" $(others)
 "#;
 
 /// Checks that the image has what the scripts need; prints what is missing.
-const PROBE: &str = r#"for t in grep sleep; do command -v "$t" >/dev/null 2>&1 || printf '%s ' "no $t"; done
+const PROBE: &str = r#"for t in grep sleep setsid; do command -v "$t" >/dev/null 2>&1 || printf '%s ' "no $t"; done
 [ -r /proc/self/stat ] || printf '%s ' "no /proc"
 echo"#;
 
@@ -113,9 +143,12 @@ pub(crate) fn keepalive() -> Vec<String> {
     sh(KEEPALIVE, KEEPALIVE_NAME, [])
 }
 
-/// The exec command of a run of `argv`.
-pub(crate) fn run(argv: &[String]) -> Vec<String> {
-    sh(WRAPPER, "tend-run", argv.iter().cloned())
+/// The exec command of a run of `argv`, whose leftovers get `signal`, then `grace`, then
+/// SIGKILL once it has ended (the token goes in the exec's [`WRAP_TOKEN_VAR`]).
+pub(crate) fn run(argv: &[String], signal: i32, grace: std::time::Duration) -> Vec<String> {
+    let script = format!("{MEMBERS}{WRAPPER}");
+    let head = [signal.to_string(), tenths(grace).to_string()];
+    sh(&script, "tend-run", head.into_iter().chain(argv.iter().cloned()))
 }
 
 /// The exec command that stops the run whose group is `pgid` (the token goes in the exec's
@@ -188,9 +221,10 @@ mod tests {
 
     #[test]
     fn commands_carry_arguments_positionally() {
-        let argv = run(&["echo".into(), "$HOME; rm -rf /".into()]);
+        let argv =
+            run(&["echo".into(), "$HOME; rm -rf /".into()], 15, std::time::Duration::from_secs(2));
         assert_eq!(&argv[..2], &["/bin/sh", "-c"]);
-        assert_eq!(&argv[3..], &["tend-run", "echo", "$HOME; rm -rf /"]);
+        assert_eq!(&argv[3..], &["tend-run", "15", "20", "echo", "$HOME; rm -rf /"]);
         let stop = stop(15, std::time::Duration::from_millis(1050), 7, true);
         assert_eq!(&stop[3..], &["tend-stop", "15", "11", "7", "1"]);
         assert!(keepalive().contains(&KEEPALIVE_NAME.to_string()));
@@ -212,7 +246,9 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn scripts_parse() {
-        for script in [KEEPALIVE, WRAPPER, &format!("{MEMBERS}{STOP}"), SWEEP, PROBE] {
+        for script in
+            [KEEPALIVE, &format!("{MEMBERS}{WRAPPER}"), &format!("{MEMBERS}{STOP}"), SWEEP, PROBE]
+        {
             let status =
                 std::process::Command::new("/bin/sh").args(["-n", "-c", script]).status().unwrap();
             assert!(status.success(), "{script}");

@@ -16,7 +16,7 @@ use super::child::{DockerChild, Shared, exit_of};
 use super::error::DockerError;
 use super::scripts::{self, Started};
 use crate::output::{self, Stream};
-use crate::{APP_VAR, ChildId, CommandSpec, PROGRAM_VAR, RUN_ID_VAR, RunnerError};
+use crate::{APP_VAR, ChildId, CommandSpec, PROGRAM_VAR, RunnerError};
 
 /// How long the wrapper has to report that the program started.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -45,7 +45,8 @@ pub(super) async fn spawn(
     // The image's variables, then the app's, then the run's, then tend's: through the API only.
     let mut vars = ready.env.clone();
     vars.extend(&env);
-    vars.set(RUN_ID_VAR, &token);
+    // The program gets it as TEND_RUN_ID from the wrapper, which itself must not carry it.
+    vars.set(scripts::WRAP_TOKEN_VAR, &token);
     if let Some(record) = &record {
         vars.set(APP_VAR, &record.app);
         vars.set(PROGRAM_VAR, &record.program);
@@ -57,7 +58,7 @@ pub(super) async fn spawn(
         attach_stderr: Some(true),
         tty: Some(false),
         env: Some(vars.iter().map(|(k, v)| format!("{k}={v}")).collect()),
-        cmd: Some(scripts::run(&argv)),
+        cmd: Some(scripts::run(&argv, policy.signal.number(), policy.grace)),
         user: ready.user.clone(),
         working_dir: (!dir.is_empty()).then_some(dir),
         ..Default::default()
@@ -186,8 +187,10 @@ pub(super) async fn spawn(
     tokio::spawn(async move {
         let code = wait_exec(&waiter, &exec_id, died, events.lost()).await;
         events.unregister(&exec_id);
-        if !waiter.stop_requested.load(Ordering::SeqCst) {
-            // The program is gone: like a native run, nothing of it outlives it.
+        // The wrapper has ended what the run left. Only when it may itself have been killed (a
+        // status over 128, or none) is it looked for again, from outside.
+        let wrapper_may_be_gone = code.is_none_or(|c| c > 128);
+        if wrapper_may_be_gone && !waiter.stop_requested.load(Ordering::SeqCst) {
             let (_, survivors) = waiter.end_tree(false).await;
             if !survivors.is_empty() {
                 tracing::error!(container = %waiter.container, pgid = waiter.pgid, ?survivors, "processes in the container survived SIGKILL");
