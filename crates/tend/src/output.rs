@@ -85,6 +85,10 @@ pub fn status_table(status: &Status) -> String {
             ));
         }
     }
+    // What there is to say about updates: a newer version, an upgrade, a rollback.
+    if let Some(update) = &status.update {
+        text.push_str(&format!("update: {}\n", update.message));
+    }
     // Then the work in flight and the work interrupted at this start, if any.
     text.push_str(&inflight_sections(
         &status.inflight,
@@ -236,6 +240,7 @@ mod tests {
             ],
             inflight: Vec::new(),
             interrupted: Vec::new(),
+            update: None,
         };
         let text = status_table(&status);
         let expected = "\

@@ -85,7 +85,7 @@ pub use error::{ConfigError, Diagnostic};
 pub use types::{
     Backoff, Config, DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, DEFAULT_RESTART_EXIT_CODE,
     InflightConfig, LogConfig, MaxRestarts, ProgramConfig, RestartPolicy, Runner, StopPolicy,
-    Watch,
+    UpdateConfig, Watch,
 };
 pub use values::{
     SIGNALS, is_valid_name, normalize_signal, run_name, sanitize_name, signal_number,

@@ -28,11 +28,12 @@ use toml::de::{DeTable, DeValue};
 use super::error::{ConfigError, Diagnostic};
 use super::types::{
     Backoff, Config, InflightConfig, LogConfig, MaxRestarts, ProgramConfig, RestartPolicy, Runner,
-    StopPolicy, Watch,
+    StopPolicy, UpdateConfig, Watch,
 };
 use super::values::{self, NAME_EXPECTED, Rejection, is_valid_name, sanitize_name};
 
-const ROOT_KEYS: &[&str] = &["name", "inflight", "log", "programs", "docker"];
+const ROOT_KEYS: &[&str] = &["name", "inflight", "log", "programs", "docker", "update"];
+const UPDATE_KEYS: &[&str] = &["check", "channel", "index", "releases"];
 const INFLIGHT_KEYS: &[&str] = &["max_age"];
 const PROGRAM_KEYS: &[&str] = &[
     "command",
