@@ -89,11 +89,12 @@ async fn env_append_extends_inherited_path() {
     let child = env().spawn(spec).await.unwrap();
     let text = wait_for_file(&out, LIMIT).await;
     child.stop().await.unwrap();
-    let path = text.lines().find_map(|l| l.strip_prefix("PATH=")).unwrap();
+    let path = text.split('\0').find_map(|l| l.strip_prefix("PATH=")).unwrap();
     assert_eq!(path, format!("{}:/extra/bin", std::env::var("PATH").unwrap()));
-    assert!(text.lines().any(|l| l == "TEND_TEST_X=1"));
+    assert!(text.split('\0').any(|l| l == "TEND_TEST_X=1"));
     assert!(
-        text.lines().any(|l| l.starts_with("TEND_RUN_ID=") && l.len() == "TEND_RUN_ID=".len() + 32)
+        text.split('\0')
+            .any(|l| l.starts_with("TEND_RUN_ID=") && l.len() == "TEND_RUN_ID=".len() + 32)
     );
 }
 
