@@ -81,6 +81,12 @@ impl AppHome {
         self.dir.join("restart-sentinel.json")
     }
 
+    /// `upgrade-sentinel.json`: the old and new versions of an upgrade (`tend update`),
+    /// consumed at the next start.
+    pub fn upgrade_sentinel(&self) -> PathBuf {
+        self.dir.join("upgrade-sentinel.json")
+    }
+
     /// `restart-requested`: the marker by which anyone asks for a restart of the whole app.
     pub fn restart_marker(&self) -> PathBuf {
         self.dir.join("restart-requested")

@@ -52,5 +52,5 @@ pub use home::AppHome;
 pub use human::human;
 pub use wire::{
     ApiError, InflightBegin, InflightDone, InflightList, LogError, Placement, ProgramStatus,
-    Restarting, Status, Stopping,
+    Restarting, Status, Stopping, UpdateNotice,
 };

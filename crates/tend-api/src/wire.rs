@@ -32,6 +32,28 @@ pub struct Status {
     /// The in-flight items recovered as interrupted at this start (`TEND_RECOVERY`).
     #[serde(default)]
     pub interrupted: Vec<Item>,
+    /// What there is to say about updates: a newer version, an upgrade at this start, or one
+    /// that was rolled back. Absent when there is nothing to say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<UpdateNotice>,
+}
+
+/// The `update` of [`Status`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UpdateNotice {
+    /// The version this tend runs.
+    pub version: String,
+    /// A newer release, found by the background check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available: Option<String>,
+    /// The version this start was upgraded from (`tend update`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgraded_from: Option<String>,
+    /// The version whose upgrade was rolled back, because it did not come up healthy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rolled_back_from: Option<String>,
+    /// All of it in words, for people.
+    pub message: String,
 }
 
 /// One program in [`Status`].

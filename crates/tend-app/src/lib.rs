@@ -50,6 +50,7 @@ pub mod reload;
 pub mod stall_queue;
 pub mod tail;
 pub mod terminal;
+pub mod update_watch;
 
 pub use app::{App, AppOptions, Outcome, Source};
 pub use error::{AppError, chain};

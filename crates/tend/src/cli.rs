@@ -217,6 +217,44 @@ Every runner = \"docker\" program of an app runs in its one container, with the 
 mounted at /app and its state folder ($TEND_HOME/apps/<app>) at /tend/state.
 `tend prepare` builds the image of [docker] build ahead of time.")]
     Docker(DockerArgs),
+
+    /// Show tend's version, commit, build date, target and install mode
+    #[command(
+        after_help = "Install modes: cargo (cargo install tend-cli), binary (a file tend can \
+replace), package (a package manager owns it: use its command), dev (a build tree: no upgrades)."
+    )]
+    Version(VersionArgs),
+
+    /// Look for a newer tend and install it; running apps of this TEND_HOME restart on it
+    #[command(after_help = "Examples:
+  tend update --check        only say whether a newer version exists
+  tend update --yes          upgrade without asking
+
+cargo installs run `cargo install --locked tend-cli@VERSION`; binary installs download the release \
+([update] releases, TEND_UPDATE_RELEASES), verify its SHA-256, and swap it in keeping tend.previous. \
+Each running app then restarts through the restart protocol (TEND_RESTART_REASON=requested, \
+context reason \"upgrade\"); one that does not come up healthy is rolled back to tend.previous.
+Exit code: 1 when the check fails, the install mode cannot be upgraded, or a rollback happened.")]
+    Update(UpdateArgs),
+}
+
+/// Options of `tend version`.
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Print JSON: {"version", "commit", "build_date", "target", "install_mode", ...}
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `tend update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Only report whether a newer version exists
+    #[arg(long)]
+    pub check: bool,
+    /// Upgrade without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// Options of `tend up`.

@@ -97,6 +97,10 @@ pub fn status_table(status: &Status) -> String {
             ));
         }
     }
+    // What there is to say about updates: a newer version, an upgrade, a rollback.
+    if let Some(update) = &status.update {
+        text.push_str(&format!("update: {}\n", update.message));
+    }
     // Then the work in flight and the work interrupted at this start, if any.
     text.push_str(&inflight_sections(
         &status.inflight,
@@ -248,6 +252,7 @@ mod tests {
             ],
             inflight: Vec::new(),
             interrupted: Vec::new(),
+            update: None,
         };
         let text = status_table(&status);
         let expected = "\

@@ -152,6 +152,10 @@ async fn supervise(
     let startup = Startup::begin(&home, how.file.as_deref())
         .map_err(|source| AppError::RecordStart { app: config.name.clone(), source })?;
     tracing::info!("{}: startup kind {}", config.name, startup.kind);
+    // `tend update` left the old and new versions; the background check starts its clock.
+    let update = crate::update_watch::UpdateState::default();
+    crate::update_watch::take_upgrade(&home, &update);
+    crate::update_watch::start(&config.update, &options.tend_home, update.clone());
     // In-flight work the previous run left open: handed over as TEND_RECOVERY where it applies.
     let recovered = crate::inflight::recover(&home, startup.kind, config.inflight.max_age);
     let restart_context = publish_restart_context(&home, startup.restart_context.as_ref())?;
@@ -212,6 +216,7 @@ async fn supervise(
             inflight: recovered.state.clone(),
             max_connections: api_connections,
             log_health: context.log_health.clone(),
+            update,
         });
     tracing::info!(
         "{}: starting {} program(s); logs in {}",

@@ -95,7 +95,7 @@ pub use error::{ConfigError, Diagnostic};
 pub use types::{
     Backoff, Config, DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, DEFAULT_RESTART_EXIT_CODE,
     InflightConfig, LogConfig, MaxRestarts, NixConfig, ProgramConfig, RestartPolicy, Runner,
-    StopPolicy, Watch,
+    StopPolicy, UpdateConfig, Watch,
 };
 pub use values::{
     SIGNALS, is_valid_name, normalize_signal, run_name, sanitize_name, signal_number,

@@ -86,7 +86,7 @@ fn error_messages() {
         (
             "unknown key: top level",
             "nmae = \"demo\"\n".into(),
-            "tend.toml:1:1: unknown key `nmae` at the top level; expected one of: name, inflight, log, programs, docker, nix"
+            "tend.toml:1:1: unknown key `nmae` at the top level; expected one of: name, inflight, log, programs, docker, nix, update"
                 .into(),
         ),
         (
@@ -975,4 +975,34 @@ fn the_nix_table() {
     // Parsing text alone does not look at the disk.
     let text = format!("[nix]\nflake = \"nowhere\"\n{programs}");
     assert!(Config::parse(&text, &path).is_ok());
+}
+
+#[test]
+fn update_table() {
+    let config = parse(&web("")).unwrap();
+    assert_eq!(config.update, crate::config::UpdateConfig::default());
+    assert!(config.update.check);
+    let config = parse(&web(
+        "[update]\ncheck = false\nchannel = \"pre\"\nindex = \"http://127.0.0.1:9/\"\nreleases = \"https://r.example/dl\"",
+    ))
+    .unwrap();
+    assert!(!config.update.check);
+    assert_eq!(config.update.channel, tend_update::Channel::Pre);
+    assert_eq!(config.update.index.as_deref(), Some("http://127.0.0.1:9"));
+    assert_eq!(config.update.releases.as_deref(), Some("https://r.example/dl"));
+    let unknown = error(&web("[update]\nauto = true"));
+    assert!(unknown.starts_with("tend.toml:4:1: unknown key `auto`"), "{unknown}");
+    assert!(unknown.contains("check, channel, index, releases"), "{unknown}");
+    let channel = error(&web("[update]\nchannel = \"nightly\""));
+    assert!(
+        channel.starts_with("tend.toml:4:11: update.channel: unknown channel \"nightly\""),
+        "{channel}"
+    );
+    let check = error(&web("[update]\ncheck = \"no\""));
+    assert!(
+        check.starts_with("tend.toml:4:9: update.check: wrong type: found a string"),
+        "{check}"
+    );
+    let url = error(&web("[update]\nindex = \"ftp://x\""));
+    assert!(url.contains("is not a URL"), "{url}");
 }

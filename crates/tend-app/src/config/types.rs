@@ -33,6 +33,8 @@ pub struct Config {
     pub docker: Option<Box<DockerConfig>>,
     /// The `[nix]` table: which flake's dev shell `runner = "nix"` programs get.
     pub nix: NixConfig,
+    /// The `[update]` table: version checks.
+    pub update: UpdateConfig,
 }
 
 /// The `[nix]` table.
@@ -115,6 +117,7 @@ impl Config {
             programs: vec![program],
             docker: None,
             nix: NixConfig::default(),
+            update: UpdateConfig::default(),
         })
     }
 
@@ -305,5 +308,55 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> LogConfig {
         LogConfig { max_size: DEFAULT_LOG_MAX_SIZE, max_files: DEFAULT_LOG_MAX_FILES }
+    }
+}
+
+/// The `[update]` table: whether and where tend looks for new versions of itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateConfig {
+    /// Whether the running app checks in the background (`check = false` turns it off; so
+    /// does `TEND_NO_UPDATE_CHECK=1`).
+    pub check: bool,
+    /// `stable`, or `pre` to be told of pre-releases too.
+    pub channel: tend_update::Channel,
+    /// The sparse index base URL (`TEND_UPDATE_INDEX` wins), else crates.io's.
+    pub index: Option<String>,
+    /// The release base URL of `binary` upgrades (`TEND_UPDATE_RELEASES` wins).
+    pub releases: Option<String>,
+}
+
+impl Default for UpdateConfig {
+    fn default() -> Self {
+        UpdateConfig {
+            check: true,
+            channel: tend_update::Channel::Stable,
+            index: None,
+            releases: None,
+        }
+    }
+}
+
+impl UpdateConfig {
+    /// The index to read: `TEND_UPDATE_INDEX`, else `index`, else crates.io's.
+    pub fn index_url(&self) -> String {
+        std::env::var(tend_update::INDEX_VAR)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or_else(|| self.index.clone())
+            .unwrap_or_else(|| tend_update::DEFAULT_INDEX.to_owned())
+    }
+
+    /// The release base URL: `TEND_UPDATE_RELEASES`, else `releases`, else the default.
+    pub fn releases_url(&self) -> String {
+        std::env::var(tend_update::RELEASES_VAR)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or_else(|| self.releases.clone())
+            .unwrap_or_else(|| tend_update::release::DEFAULT_RELEASES.to_owned())
+    }
+
+    /// Whether background checks run: `check`, unless `TEND_NO_UPDATE_CHECK=1`.
+    pub fn checks_enabled(&self) -> bool {
+        self.check && !tend_update::checks_disabled_by_env()
     }
 }

@@ -82,6 +82,7 @@ impl Shared {
             programs,
             inflight: self.config.inflight.open(),
             interrupted: self.config.inflight.interrupted().to_vec(),
+            update: self.config.update.get(),
         }
     }
 

@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// The programs' log files that cannot be written now.
     pub log_health: crate::program_log::LogHealth,
+    /// What `tend status` says about updates.
+    pub update: crate::update_watch::UpdateState,
 }
 
 /// Where each program runs ([`Placement`]: its runner, and a docker program's container and

@@ -10,6 +10,7 @@
 //! - [`service`]: `tend service …`
 //! - [`inflight`]: `tend inflight begin|done|list`
 //! - [`reap`]: `tend reap`
+//! - [`version`]: `tend version`; [`update`]: `tend update`
 //! - [`target`]: which app a command is about, and asking it over its control API
 
 pub mod app;
@@ -22,6 +23,8 @@ pub mod prepare;
 pub mod reap;
 pub mod service;
 pub mod target;
+pub mod update;
+pub mod version;
 
 use crate::exit::CliError;
 
@@ -66,5 +69,7 @@ pub async fn dispatch(cli: crate::cli::Cli) -> Result<u8, CliError> {
         crate::cli::Command::Inflight(args) => inflight::run(&global, &cli.file, args).await,
         crate::cli::Command::Docker(args) => docker::run(&global, &cli.file, args),
         crate::cli::Command::Prepare(args) => prepare::run(&global, &cli.file, args).await,
+        crate::cli::Command::Version(args) => version::show(&args),
+        crate::cli::Command::Update(args) => update::run(&global, &cli.file, args).await,
     }
 }

@@ -28,12 +28,13 @@ use toml::de::{DeTable, DeValue};
 use super::error::{ConfigError, Diagnostic};
 use super::types::{
     Backoff, Config, InflightConfig, LogConfig, MaxRestarts, NixConfig, ProgramConfig,
-    RestartPolicy, Runner, StopPolicy, Watch,
+    RestartPolicy, Runner, StopPolicy, UpdateConfig, Watch,
 };
 use super::values::{self, NAME_EXPECTED, Rejection, is_valid_name, sanitize_name};
 
-const ROOT_KEYS: &[&str] = &["name", "inflight", "log", "programs", "docker", "nix"];
+const ROOT_KEYS: &[&str] = &["name", "inflight", "log", "programs", "docker", "nix", "update"];
 const NIX_KEYS: &[&str] = &["flake"];
+const UPDATE_KEYS: &[&str] = &["check", "channel", "index", "releases"];
 const INFLIGHT_KEYS: &[&str] = &["max_age"];
 const PROGRAM_KEYS: &[&str] = &[
     "command",

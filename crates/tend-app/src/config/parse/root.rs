@@ -1,5 +1,5 @@
 //! The top level of `tend.toml`: `name`, `[log]`, `[inflight]`, the `[programs]` table and
-//! `[docker]` and `[nix]`.
+//! `[docker]`, `[nix]` and `[update]`.
 
 use super::*;
 
@@ -53,7 +53,20 @@ impl Ctx<'_> {
             Some(field) => self.nix(field)?,
             None => NixConfig::default(),
         };
-        Ok(Config { name, folder: self.folder.clone(), log, inflight, programs, docker, nix })
+        let update = match root.get("update") {
+            Some(field) => self.update(field)?,
+            None => UpdateConfig::default(),
+        };
+        Ok(Config {
+            name,
+            folder: self.folder.clone(),
+            log,
+            inflight,
+            programs,
+            docker,
+            nix,
+            update,
+        })
     }
 
     /// `[nix]`: `flake`, the folder of the flake (relative to tend.toml); with
@@ -81,6 +94,55 @@ impl Ctx<'_> {
             nix.flake = Some(dir);
         }
         Ok(nix)
+    }
+
+    pub(super) fn update(&self, field: &Field<'_, '_>) -> Result<UpdateConfig, ConfigError> {
+        let table = self.table(
+            field,
+            Some(UPDATE_KEYS),
+            r#"expected a table, like [update] with check = false"#,
+        )?;
+        let mut update = UpdateConfig::default();
+        for field in &table.fields {
+            match field.name {
+                "check" => {
+                    let DeValue::Boolean(check) = field.value.get_ref() else {
+                        return Err(self.wrong_type(field, "expected true or false"));
+                    };
+                    update.check = *check;
+                }
+                "channel" => {
+                    const EXPECTED: &str = r#"expected "stable" or "pre""#;
+                    update.channel = match self.string(field, EXPECTED)? {
+                        "stable" => tend_update::Channel::Stable,
+                        "pre" => tend_update::Channel::Pre,
+                        other => {
+                            return Err(self.at_value(
+                                field,
+                                format!("unknown channel {other:?}"),
+                                EXPECTED,
+                            ));
+                        }
+                    };
+                }
+                "index" | "releases" => {
+                    const EXPECTED: &str =
+                        r#"expected an http(s) URL, like "https://index.crates.io""#;
+                    let url = self.string(field, EXPECTED)?;
+                    if !(url.starts_with("https://") || url.starts_with("http://")) {
+                        return Err(self.at_value(
+                            field,
+                            format!("{url:?} is not a URL"),
+                            EXPECTED,
+                        ));
+                    }
+                    let url = Some(url.trim_end_matches('/').to_owned());
+                    if field.name == "index" { update.index = url } else { update.releases = url }
+                }
+                _ => {}
+            }
+        }
+        Ok(update)
     }
 
     pub(super) fn inflight(&self, field: &Field<'_, '_>) -> Result<InflightConfig, ConfigError> {
