@@ -51,6 +51,6 @@ mod os;
 pub use home::AppHome;
 pub use human::human;
 pub use wire::{
-    ApiError, InflightBegin, InflightDone, InflightList, LogError, Placement, ProgramStatus,
-    Restarting, Status, Stopping, UpdateNotice,
+    ApiError, AppEvent, InflightBegin, InflightDone, InflightList, LogError, Placement,
+    ProgramStatus, Restarting, Status, Stopping, UpdateNotice,
 };

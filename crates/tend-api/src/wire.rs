@@ -130,6 +130,22 @@ impl Placement {
     }
 }
 
+/// One event of a running app, as `GET /v1/events` streams it: one JSON object per line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppEvent {
+    /// When it happened: RFC 3339, UTC, with microseconds.
+    pub at: String,
+    /// What happened: `started`, `exited`, `backing_off`, `restarting`, `fatal`, `done`,
+    /// `stopped`, `spawn_failed`, `update` (a newer tend, an upgrade or a rollback), or
+    /// `lagged` (this follower fell behind and missed some).
+    pub kind: String,
+    /// The program it is about; absent for the app's own events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
+    /// The same words as the line in `tend.log`.
+    pub message: String,
+}
+
 /// A log file that cannot be written, as `tend status` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogError {

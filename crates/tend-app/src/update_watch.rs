@@ -6,6 +6,7 @@
 //! `TEND_UPDATE_INTERVAL` (default `24h`) are the delays of the first check and the next ones,
 //! as durations (`100ms`).
 
+use crate::control::events::EventHub;
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -88,7 +89,7 @@ pub fn take_upgrade(home: &AppHome, state: &UpdateState) -> Option<UpgradeSentin
 /// Starts the background check, unless turned off (`[update] check = false`,
 /// `TEND_NO_UPDATE_CHECK=1`) or running from a build tree (then only with `TEND_UPDATE_INDEX`
 /// set, which tests do). The task ends with the runtime.
-pub fn start(config: &UpdateConfig, tend_home: &Path, state: UpdateState) {
+pub fn start(config: &UpdateConfig, tend_home: &Path, state: UpdateState, events: EventHub) {
     if !config.checks_enabled() {
         tracing::debug!("update checks are off");
         return;
@@ -105,13 +106,13 @@ pub fn start(config: &UpdateConfig, tend_home: &Path, state: UpdateState) {
     tokio::spawn(async move {
         tokio::time::sleep(first).await;
         loop {
-            check_once(&checker, &state).await;
+            check_once(&checker, &state, &events).await;
             tokio::time::sleep(interval).await;
         }
     });
 }
 
-async fn check_once(checker: &Checker, state: &UpdateState) {
+async fn check_once(checker: &Checker, state: &UpdateState, events: &EventHub) {
     let job = checker.clone();
     let result = tokio::task::spawn_blocking(move || {
         let check = job.check(false)?;
@@ -137,10 +138,12 @@ async fn check_once(checker: &Checker, state: &UpdateState) {
     }
     state.change(|notice| notice.available = Some(version.clone()));
     if notified.as_deref() != Some(version.as_str()) {
-        tracing::info!(
+        let text = format!(
             "tend {version} is available (this is {}); `tend update` installs it",
             check.current
         );
+        tracing::info!("{text}");
+        events.publish("update", None, text);
         let job = checker.clone();
         let _ = tokio::task::spawn_blocking(move || job.mark_notified(&newer)).await;
     }

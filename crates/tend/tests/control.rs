@@ -467,3 +467,52 @@ fn logs_dash_f_program_hints_that_following_is_dash_capital_f() {
     done.assert_code(1);
     assert!(done.stderr.contains("tend logs a -F"), "{}", done.stderr);
 }
+
+#[test]
+fn events_stream_what_happens_until_the_app_stops() {
+    let sb = Sandbox::new();
+    write_app(&sb);
+    let tend = sb.spawn(&["up"]);
+    running_status(&sb);
+    let socket = sb.app("ctl").dir.join("tend.sock");
+    let mut stream = UnixStream::connect(&socket).unwrap();
+    stream.set_read_timeout(Some(LIMIT)).unwrap();
+    write!(stream, "GET /v1/events HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    // The head comes once the follower is registered: what happens from then on is streamed.
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !seen.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "the head ended early: {seen:?}");
+        seen.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&seen).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("application/x-ndjson"), "{head}");
+    sb.run(&["restart", "a"]).assert_code(0);
+    tend.signal(libc::SIGTERM);
+    // The stream ends when the app has stopped.
+    let mut body = String::new();
+    stream.read_to_string(&mut body).unwrap();
+    tend.wait().assert_code(0);
+    let events: Vec<Value> = body
+        .lines()
+        .map(|line| line.trim_end_matches('\r'))
+        .filter(|line| line.starts_with('{'))
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let of = |program: &str, kind: &str| -> Vec<&Value> {
+        events.iter().filter(|e| e["program"] == program && e["kind"] == kind).collect()
+    };
+    let restarted = of("a", "started");
+    assert_eq!(restarted.len(), 1, "{body}");
+    let message = restarted[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("a: started (pid ") && message.contains("reason requested"),
+        "{body}"
+    );
+    assert_eq!(of("a", "stopped").len(), 1, "{body}");
+    assert_eq!(of("b", "stopped").len(), 1, "{body}");
+    assert!(of("b", "started").is_empty(), "b was not restarted: {body}");
+    assert!(events.iter().all(|e| e["at"].as_str().is_some_and(|at| at.ends_with('Z'))), "{body}");
+}

@@ -1,8 +1,10 @@
-//! The supervisor's events as tend's own log tells them ([`log_event`]), and what stops the app
+//! The supervisor's events as tend tells them, in its log and on `GET /v1/events`
+//! ([`log_event`]), and what stops the app
 //! ([`StopSignals`]: SIGINT, SIGTERM, `tend down`).
 
 use tend_supervisor::{Event, EventKind};
 
+use crate::control::events::EventHub;
 use crate::error::AppError;
 
 /// `pid 12`, or, for a run whose host pid is not known (one that ended at once in a
@@ -11,40 +13,77 @@ fn pid_text(pid: Option<u32>) -> String {
     pid.map_or_else(|| "no host pid".to_owned(), |pid| format!("pid {pid}"))
 }
 
-/// Logs one event of the supervisor to tend's own log.
-pub(super) fn log_event(event: &Event) {
+/// How bad an event is, for tend's own log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// One event of the supervisor as tend tells it: its level, its kind (the word of
+/// `GET /v1/events`) and its text (`web: started (pid 12)`).
+fn describe(event: &Event) -> (Level, &'static str, String) {
     let name = &event.program;
     match &event.kind {
         EventKind::Spawned { pid, restart_count: 0, .. } => {
-            tracing::info!("{name}: started ({})", pid_text(*pid));
+            (Level::Info, "started", format!("{name}: started ({})", pid_text(*pid)))
         }
-        EventKind::Spawned { pid, restart_count, reason } => tracing::info!(
-            "{name}: started ({}, restart {restart_count}, reason {})",
-            pid_text(*pid),
-            reason.as_str()
+        EventKind::Spawned { pid, restart_count, reason } => (
+            Level::Info,
+            "started",
+            format!(
+                "{name}: started ({}, restart {restart_count}, reason {})",
+                pid_text(*pid),
+                reason.as_str()
+            ),
         ),
-        EventKind::Exited { exit, uptime } => {
-            tracing::info!("{name}: exited with {exit} after {}", tend_api::human(*uptime));
-        }
-        EventKind::BackingOff { delay, attempt } => {
-            tracing::warn!("{name}: restarting in {} (attempt {attempt})", tend_api::human(*delay));
-        }
+        EventKind::Exited { exit, uptime } => (
+            Level::Info,
+            "exited",
+            format!("{name}: exited with {exit} after {}", tend_api::human(*uptime)),
+        ),
+        EventKind::BackingOff { delay, attempt } => (
+            Level::Warn,
+            "backing_off",
+            format!("{name}: restarting in {} (attempt {attempt})", tend_api::human(*delay)),
+        ),
         EventKind::RestartingNow { reason } => {
-            tracing::info!("{name}: restarting now ({})", reason.as_str());
+            (Level::Info, "restarting", format!("{name}: restarting now ({})", reason.as_str()))
         }
         EventKind::Fatal { crashes, within, last_exit } => match last_exit {
-            Some(_) => tracing::error!(
-                "{name}: fatal: crashed {crashes} time(s) within {}; not restarting (see its log, then `tend up` again)",
-                tend_api::human(*within)
+            Some(_) => (
+                Level::Error,
+                "fatal",
+                format!(
+                    "{name}: fatal: crashed {crashes} time(s) within {}; not restarting (see its log, then `tend up` again)",
+                    tend_api::human(*within)
+                ),
             ),
-            None => tracing::error!("{name}: fatal: it cannot be started; not retrying"),
+            None => (
+                Level::Error,
+                "fatal",
+                format!("{name}: fatal: it cannot be started; not retrying"),
+            ),
         },
-        EventKind::Done { exit } => tracing::info!("{name}: done ({exit})"),
-        EventKind::Stopped => tracing::info!("{name}: stopped"),
+        EventKind::Done { exit } => (Level::Info, "done", format!("{name}: done ({exit})")),
+        EventKind::Stopped => (Level::Info, "stopped", format!("{name}: stopped")),
         EventKind::SpawnFailed { error } => {
-            tracing::error!("{name}: cannot start: {}", error.message());
+            (Level::Error, "spawn_failed", format!("{name}: cannot start: {}", error.message()))
         }
     }
+}
+
+/// Tells one event of the supervisor: in tend's own log, and to whoever follows
+/// `GET /v1/events`.
+pub(super) fn log_event(event: &Event, hub: &EventHub) {
+    let (level, kind, text) = describe(event);
+    match level {
+        Level::Info => tracing::info!("{text}"),
+        Level::Warn => tracing::warn!("{text}"),
+        Level::Error => tracing::error!("{text}"),
+    }
+    hub.publish(kind, Some(&event.program), text);
 }
 
 /// SIGINT and SIGTERM (Ctrl-C elsewhere), and stop requests (the control API's `tend down`).

@@ -155,7 +155,9 @@ async fn supervise(
     // `tend update` left the old and new versions; the background check starts its clock.
     let update = crate::update_watch::UpdateState::default();
     crate::update_watch::take_upgrade(&home, &update);
-    crate::update_watch::start(&config.update, &options.tend_home, update.clone());
+    // What happens, for `GET /v1/events` followers (from the first program on).
+    let hub = crate::control::events::EventHub::default();
+    crate::update_watch::start(&config.update, &options.tend_home, update.clone(), hub.clone());
     // In-flight work the previous run left open: handed over as TEND_RECOVERY where it applies.
     let recovered = crate::inflight::recover(&home, startup.kind, config.inflight.max_age);
     let restart_context = publish_restart_context(&home, startup.restart_context.as_ref())?;
@@ -217,6 +219,7 @@ async fn supervise(
             max_connections: api_connections,
             log_health: context.log_health.clone(),
             update,
+            events: hub.clone(),
         });
     tracing::info!(
         "{}: starting {} program(s); logs in {}",
@@ -250,7 +253,7 @@ async fn supervise(
     tokio::pin!(idle);
     let outcome = loop {
         tokio::select! {
-            Some(event) = events.recv() => log_event(&event),
+            Some(event) = events.recv() => log_event(&event, &hub),
             finals = &mut idle => break Ended::Idle(finals),
             Some(request) = restart_requests.recv() => {
                 tracing::info!(
@@ -262,18 +265,18 @@ async fn supervise(
                 if let Err(e) = restart::write_sentinel(&home, &request) {
                     tracing::error!("cannot record the restart request: {}", crate::error::chain(&e));
                 }
-                stop_all(&supervisor, &mut events, &mut stop_signals).await;
+                stop_all(&supervisor, &mut events, &mut stop_signals, &hub).await;
                 break Ended::Restart;
             }
             signal = stop_signals.recv() => {
                 tracing::info!("{signal}: stopping every program");
-                stop_all(&supervisor, &mut events, &mut stop_signals).await;
+                stop_all(&supervisor, &mut events, &mut stop_signals, &hub).await;
                 break Ended::Stopped;
             }
         }
     };
     while let Ok(event) = events.try_recv() {
-        log_event(&event);
+        log_event(&event, &hub);
     }
     // Orphans adopted as subreaper that could not be told apart (they scrubbed their
     // environment while several programs ran), and what each environment holds.
@@ -332,12 +335,13 @@ async fn stop_all(
     supervisor: &Supervisor,
     events: &mut tend_supervisor::EventReceiver,
     stop_signals: &mut StopSignals,
+    hub: &crate::control::events::EventHub,
 ) {
     let stopping = supervisor.stop_all();
     tokio::pin!(stopping);
     loop {
         tokio::select! {
-            Some(event) = events.recv() => log_event(&event),
+            Some(event) = events.recv() => log_event(&event, hub),
             () = &mut stopping => break,
             signal = stop_signals.recv() => {
                 tracing::warn!("{signal} again: still stopping gracefully (programs get their stop timeout, then SIGKILL)");

@@ -5,6 +5,7 @@
 pub mod accept;
 pub mod api;
 pub mod conn;
+pub mod events;
 #[cfg(windows)]
 pub mod pipe;
 mod routes;

@@ -1,5 +1,5 @@
 //! The routes of the control API (`docs/control-api.md`): status, program verbs, stop, app
-//! restart, logs and in-flight work.
+//! restart, logs, events and in-flight work.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -48,6 +48,7 @@ pub(super) fn router(config: ServerConfig) -> Router {
         .route("/v1/programs/{name}/stop", post(stop_one))
         .route("/v1/programs/{name}/start", post(start_one))
         .route("/v1/logs", get(logs))
+        .route("/v1/events", get(events))
         .route("/v1/inflight", get(inflight_list).post(inflight_begin))
         .route("/v1/inflight/{id}", axum::routing::delete(inflight_done))
         .fallback(|| async {
@@ -267,6 +268,35 @@ async fn inflight_done(State(shared): State<AppState>, Path(id): Path<String>) -
         Ok(Err(e)) => inflight_error(&e),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
+}
+
+/// `GET /v1/events`: every event from now on, one JSON object per line, until the app stops;
+/// a follower that falls behind is told how many it missed (`lagged`).
+async fn events(State(shared): State<AppState>) -> Response {
+    let mut events = shared.config.events.follow();
+    let (mut sender, body) = Channel::<Bytes, Infallible>::new(16);
+    tokio::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    tend_api::AppEvent {
+                        at: crate::control::events::now(),
+                        kind: "lagged".into(),
+                        program: None,
+                        message: format!("{missed} event(s) missed: this follower fell behind"),
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            let Ok(mut line) = serde_json::to_vec(&event) else { continue };
+            line.push(b'\n');
+            if sender.send_data(Bytes::from(line)).await.is_err() {
+                return;
+            }
+        }
+    });
+    ([(header::CONTENT_TYPE, "application/x-ndjson")], Body::new(body)).into_response()
 }
 
 #[derive(Debug, Deserialize)]

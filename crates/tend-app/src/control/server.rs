@@ -39,6 +39,8 @@ pub struct ServerConfig {
     pub log_health: crate::program_log::LogHealth,
     /// What `tend status` says about updates.
     pub update: crate::update_watch::UpdateState,
+    /// Where the app's events go (`GET /v1/events`).
+    pub events: crate::control::events::EventHub,
 }
 
 /// Where each program runs ([`Placement`]: its runner, and a docker program's container and
