@@ -133,17 +133,21 @@ impl Supervisor {
         self.lock().iter().map(ProgramHandle::snapshot).collect()
     }
 
-    /// Stops every program gracefully, one after the other, in reverse order of addition,
-    /// each stop finished before the next begins. Programs added from then on are added
-    /// stopped.
+    /// Stops every program gracefully, all in one wave: each gets its stop signal at once
+    /// (queued in reverse order of addition), and this resolves when every one has stopped.
+    /// No program depends on another yet (`depends_on` does not exist), so none has to wait
+    /// for another to be gone. Programs added from then on are added stopped.
     pub async fn stop_all(&self) {
         let programs = {
             let programs = self.lock();
             self.inner.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
             programs.clone()
         };
-        for program in programs.iter().rev() {
-            if let Err(error) = program.stop().await {
+        // Each verb queues its command when called: every stop is under way before the first
+        // is awaited.
+        let stops: Vec<_> = programs.iter().rev().map(ProgramHandle::stop).collect();
+        for stop in stops {
+            if let Err(error) = stop.await {
                 // A program whose task is gone runs nothing any more.
                 tracing::debug!(%error, "stopping all");
             }

@@ -211,14 +211,28 @@ stop = {{ timeout = "5s" }}
 }
 
 #[test]
-fn programs_start_in_file_order_and_stop_in_reverse() {
+fn programs_start_in_file_order_and_all_get_the_stop_signal_at_once() {
     let sb = Sandbox::new();
     let names = ["zeta", "alpha", "mid", "beta", "omega", "kappa", "delta"];
+    let told = sb.path_str("told");
+    let clean = sb.path_str("clean");
     let mut toml = String::from("name = \"ordered\"\n");
     for name in names {
+        // On SIGTERM: say so, wait (at most 5 s) until every program has been told, then leave
+        // on its own. Were the stops one after the other, the first would never see the others
+        // and be killed after its stop timeout.
+        let script = format!(
+            "trap 'echo {name} >> {told}; i=0; \
+             while [ \"$(wc -l < {told})\" -lt {n} ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; \
+             [ \"$(wc -l < {told})\" -ge {n} ] && echo {name} >> {clean}; exit 0' TERM; \
+             while :; do sleep 1 & wait $!; done",
+            told = sh_quote(&told),
+            clean = sh_quote(&clean),
+            n = names.len(),
+        );
         toml.push_str(&format!(
-            "\n[programs.{name}]\ncommand = [{}, \"sleep\", \"300\"]\nstop = {{ timeout = \"5s\" }}\n",
-            toml_str(&testbin_str())
+            "\n[programs.{name}]\ncommand = [\"sh\", \"-c\", {}]\nstop = {{ timeout = \"10s\" }}\n",
+            toml_str(&script)
         ));
     }
     sb.write("tend.toml", &toml);
@@ -241,7 +255,15 @@ fn programs_start_in_file_order_and_stop_in_reverse() {
     tend.signal(libc::SIGTERM);
     tend.wait().assert_code(0);
     let log = app.read_tend_log();
-    let stopped: Vec<usize> =
-        names.iter().map(|n| line_index(&log, &format!("{n}: stopped"))).collect();
-    assert!(stopped.windows(2).all(|w| w[0] > w[1]), "reverse order: {log}");
+    for name in names {
+        assert!(log.contains(&format!("{name}: stopped")), "{log}");
+    }
+    // Every program saw all the others told before it left: one wave, no program waiting for
+    // another to be gone.
+    let mut left_cleanly: Vec<String> =
+        read(std::path::Path::new(&clean)).lines().map(str::to_owned).collect();
+    left_cleanly.sort();
+    let mut all: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    all.sort();
+    assert_eq!(left_cleanly, all, "told: {}\n{log}", read(std::path::Path::new(&told)));
 }

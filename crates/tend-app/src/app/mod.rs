@@ -329,7 +329,7 @@ fn handshake(supervisor: &Supervisor, api: bool) -> crate::detach::Handshake {
     crate::detach::Handshake::Ready { api, programs: snapshots.len(), fatal }
 }
 
-/// Stops every program gracefully (reverse order), logging events meanwhile; a second signal
+/// Stops every program gracefully (in one wave, see `Supervisor::stop_all`), logging events meanwhile; a second signal
 /// only says that the stop goes on.
 async fn stop_all(
     supervisor: &Supervisor,
