@@ -13,6 +13,7 @@ pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
         .timeout_connect(Some(timeout / 3))
         .user_agent(crate::user_agent())
         .http_status_as_error(false)
+        .tls_config(ureq::tls::TlsConfig::builder().provider(crate::os::TLS).build())
         .build()
         .into()
 }

@@ -18,6 +18,7 @@ mod error;
 mod http;
 pub mod index;
 mod install;
+mod os;
 pub mod release;
 mod sentinel;
 
