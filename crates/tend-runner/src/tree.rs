@@ -108,11 +108,18 @@ impl Tree {
             return None;
         }
         let me = std::process::id();
-        let live = adopted::live_with(&self.live_run());
+        let mut live = None;
         let mut roots = Vec::new();
         for child in os::children_of(me)? {
+            let leader = child == self.leader;
+            // Another run's leader is none of this run's: skipped before anything is read, so
+            // that stopping every program at once costs each stop its own run, not all of them.
+            if !leader && is_owned(child) {
+                continue;
+            }
             let Some(info) = os::process_info(child) else { continue };
-            if child == self.leader || (!is_owned(child) && self.adopted(&info, &live)) {
+            let live = live.get_or_insert_with(|| adopted::live_with(&self.live_run()));
+            if leader || self.adopted(&info, live) {
                 roots.push(info);
             }
         }
