@@ -1,5 +1,5 @@
-//! What can stop an app from running ([`AppError`]), and [`chain`] for printing any error with
-//! its causes.
+//! What can stop an app from running ([`AppError`]), and [`chain`] (tend-fs's) for printing any
+//! error with its causes.
 
 use std::path::PathBuf;
 
@@ -77,23 +77,4 @@ pub enum AppError {
     },
 }
 
-/// Formats an error and its chain of causes as `outer: cause: root` (a cause whose text the
-/// outer message already ends with is not repeated).
-///
-/// ```
-/// let error = std::io::Error::other("disk full");
-/// assert_eq!(tend_app::chain(&error), "disk full");
-/// ```
-pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
+pub use tend_fs::chain;

@@ -46,3 +46,24 @@ impl FsError {
         FsError::Io { action, path: path.to_path_buf(), source }
     }
 }
+
+/// Formats an error and its chain of causes as `outer: cause: root`, leaving out a cause whose
+/// text the message already ends with. The one formatter every tend crate uses for messages.
+///
+/// ```
+/// let error = std::io::Error::other("disk full");
+/// assert_eq!(tend_fs::chain(&error), "disk full");
+/// ```
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -43,7 +43,7 @@ mod state;
 pub use append::open_private_append;
 pub use atomic::{rename_into_place, write_bytes, write_json, write_text};
 pub use dir::create_private_dir;
-pub use error::FsError;
+pub use error::{FsError, chain};
 pub use private::{Exposure, Kind, check_private, judge};
 pub use read::{MAX_STATE_FILE, read_state_file};
 pub use state::{Loaded, load_json_or_default, quarantine};

@@ -382,18 +382,4 @@ impl Service {
     }
 }
 
-/// `text` of `error`, then of each of its sources (`a: b: c`), leaving out a source whose text
-/// already ends the message.
-pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
+pub(crate) use tend_fs::chain;

@@ -13,6 +13,8 @@
 //!
 //! `cargo bench -p tend-cli --bench docker`
 
+#[path = "../tests/common/busybox.rs"]
+mod busybox;
 mod common;
 
 use std::ffi::OsStr;
@@ -23,7 +25,6 @@ use common::{SUMMARY_HEADER, Summary, abort};
 
 const STARTS: usize = 51;
 const IMAGE: &str = "tend-bench-busybox:1";
-const BUSYBOX: &str = "/bin/busybox";
 
 fn main() {
     common::header(
@@ -48,7 +49,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap_or_else(|e| abort(format!("tokio: {e}")));
-    if let Err(e) = runtime.block_on(build_image()) {
+    if let Err(e) = runtime.block_on(busybox::ensure(IMAGE)) {
         println!("docker: skipped (cannot build the bench image: {e})");
         return;
     }
@@ -152,8 +153,8 @@ async fn cli_round_trips() -> Vec<f64> {
 }
 
 fn docker_missing() -> Option<String> {
-    if !Path::new(BUSYBOX).exists() {
-        return Some(format!("{BUSYBOX} is missing: apt-get install busybox-static"));
+    if !Path::new(busybox::BUSYBOX).exists() {
+        return Some(format!("{} is missing: apt-get install busybox-static", busybox::BUSYBOX));
     }
     let answers = std::process::Command::new("docker")
         .args(["info", "--format", "{{.ServerVersion}}"])
@@ -161,25 +162,4 @@ fn docker_missing() -> Option<String> {
         .map(|o| o.status.success())
         .unwrap_or(false);
     (!answers).then(|| "no Docker daemon answers (`docker info`)".to_owned())
-}
-
-async fn build_image() -> Result<(), tend_runner::DockerError> {
-    if tend_runner::docker_image_present(IMAGE).await? {
-        return Ok(());
-    }
-    let busybox = std::fs::read(BUSYBOX)
-        .map_err(|e| tend_runner::DockerError::Wrapper(format!("cannot read {BUSYBOX}: {e}")))?;
-    let build = tend_runner::DockerImageBuild {
-        tag: IMAGE.into(),
-        dockerfile: "FROM scratch\nCOPY busybox /bin/busybox\n\
-                     RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nENV PATH=/bin\n"
-            .into(),
-        files: vec![tend_runner::DockerContextFile {
-            path: "busybox".into(),
-            data: busybox,
-            mode: 0o755,
-        }],
-        timeout: Duration::from_secs(120),
-    };
-    tend_runner::docker_build_image(&build, &mut |_| {}).await
 }

@@ -14,13 +14,11 @@
 mod common;
 
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use common::*;
 
 /// The image every Docker case runs in.
 const IMAGE: &str = "tend-cli-test-busybox:1";
-const BUSYBOX: &str = "/bin/busybox";
 
 /// Where a case runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,33 +88,11 @@ fn docker_ready() -> Result<(), String> {
     static READY: OnceLock<Result<(), String>> = OnceLock::new();
     READY
         .get_or_init(|| {
-            let busybox = std::fs::read(BUSYBOX)
-                .map_err(|e| format!("{BUSYBOX}: {e} (apt-get install busybox-static)"))?;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())?;
-            runtime.block_on(async {
-                if tend_runner::docker_image_present(IMAGE).await.map_err(|e| e.to_string())? {
-                    return Ok(());
-                }
-                let build = tend_runner::DockerImageBuild {
-                    tag: IMAGE.into(),
-                    dockerfile: "FROM scratch\nCOPY busybox /bin/busybox\n\
-                                 RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n\
-                                 ENV PATH=/bin\n"
-                        .into(),
-                    files: vec![tend_runner::DockerContextFile {
-                        path: "busybox".into(),
-                        data: busybox,
-                        mode: 0o755,
-                    }],
-                    timeout: Duration::from_secs(120),
-                };
-                tend_runner::docker_build_image(&build, &mut |_| {})
-                    .await
-                    .map_err(|e| format!("cannot build {IMAGE}: {e}"))
-            })
+            runtime.block_on(common::busybox::ensure(IMAGE))
         })
         .clone()
 }

@@ -141,7 +141,7 @@ pub(crate) fn connect_error(host: &str, err: &bollard::errors::Error) -> DockerE
     let reason = match err {
         E::SocketNotFoundError(path) => format!("no socket at {path}"),
         E::RequestTimeoutError => "it did not answer in time".to_string(),
-        other => chain(other),
+        other => tend_fs::chain(other),
     };
     DockerError::NoDaemon { host: host.to_string(), reason }
 }
@@ -149,19 +149,4 @@ pub(crate) fn connect_error(host: &str, err: &bollard::errors::Error) -> DockerE
 /// Whether `err` is the daemon's 404.
 pub(crate) fn is_not_found(err: &bollard::errors::Error) -> bool {
     matches!(err, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
-}
-
-/// An error and its sources, on one line.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        let more = e.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = e.source();
-    }
-    text
 }
