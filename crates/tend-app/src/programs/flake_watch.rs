@@ -90,6 +90,15 @@ async fn apply_changes(
     mut changes: mpsc::UnboundedReceiver<PathBuf>,
 ) {
     let dir = nix.flake_dir().to_path_buf();
+    // An edit made before the watch began (while the programs were starting) counts too.
+    let key = tend_runner::nix_cache_key(&dir, &tend_runner::nix_system()).ok();
+    if let (Some(key), Some(prepared)) = (key, nix.prepared().map(|p| p.key))
+        && key != prepared
+    {
+        let present: Vec<&str> =
+            FLAKE_FILES.iter().copied().filter(|name| dir.join(name).exists()).collect();
+        apply(&nix, &programs, &dir, &present.join(", ")).await;
+    }
     while let Some(batch) = next_batch(&mut changes, FLAKE_DEBOUNCE).await {
         let key = tend_runner::nix_cache_key(&dir, &tend_runner::nix_system()).ok();
         let prepared = nix.prepared().map(|p| p.key);
@@ -101,12 +110,17 @@ async fn apply_changes(
             .iter()
             .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .collect();
-        tracing::info!(
-            "{} changed in {}: its dev shell is evaluated again at the next start of its programs",
-            names.join(", "),
-            dir.display()
-        );
-        nix.invalidate();
-        programs.flake_changed(&dir).await;
+        apply(&nix, &programs, &dir, &names.join(", ")).await;
     }
+}
+
+/// The flake in `dir` changed (`names`, its files): its shell is evaluated again at the next
+/// start, and its `watch` programs start again now.
+async fn apply(nix: &NixEnvironment, programs: &ProgramSet, dir: &std::path::Path, names: &str) {
+    tracing::info!(
+        "{names} changed in {}: its dev shell is evaluated again at the next start of its programs",
+        dir.display()
+    );
+    nix.invalidate();
+    programs.flake_changed(dir).await;
 }
