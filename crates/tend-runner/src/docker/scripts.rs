@@ -17,6 +17,8 @@ const KEEPALIVE: &str = r#"trap 'exit 0' TERM INT HUP; while :; do read -r _ || 
 /// itself carries it only as `TEND_WRAP_TOKEN`, so that a stop never takes it for a member),
 /// and reports on its first stdout line `tend-pid <pid>` (the program's pid inside the
 /// container, the id of its group), or `tend-missing <PATH>` when the program cannot be found.
+/// The pid line is printed by the process that then becomes the program (`setsid` does not fork
+/// a process that leads no group), so it always comes before the program's own output.
 /// When the program has ended, it ends what the run left — signal `$1`, up to `$2` tenths of a
 /// second, then SIGKILL — and exits with the program's status: the end of the exec is the end
 /// of the whole run, with no second exec to clean up. The program's arguments are positional
@@ -30,10 +32,10 @@ case $1 in
 esac || { printf 'tend-missing %s\n' "$PATH"; exit 127; }
 TEND_STOP_TOKEN=$TEND_WRAP_TOKEN
 exec 3<&0
-(unset TEND_WRAP_TOKEN; TEND_RUN_ID=$TEND_STOP_TOKEN; export TEND_RUN_ID; exec setsid "$@" 0<&3 3<&-) &
+(unset TEND_WRAP_TOKEN; TEND_RUN_ID=$TEND_STOP_TOKEN; export TEND_RUN_ID
+ exec /bin/sh -c 'printf "tend-pid %s\n" "$$"; exec setsid "$@"' tend-start "$@" 0<&3 3<&-) &
 pgid=$!
 exec 3<&- 2>/dev/null
-printf 'tend-pid %s\n' "$pgid"
 wait "$pgid"
 code=$?
 left=$(members)
